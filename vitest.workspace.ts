@@ -1,0 +1,12 @@
+// The test projects, one per package. vitest.config.ts passes this list as `test.projects`
+// (vitest 4+ no longer reads workspace files by itself).
+import { defineProject } from 'vitest/config';
+
+const sourceConditions = { resolve: { conditions: ['@aidoc/source'] }, ssr: { resolve: { conditions: ['@aidoc/source'] } } };
+
+export default [
+  defineProject({
+    ...sourceConditions,
+    test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] },
+  }),
+];
