@@ -1,6 +1,23 @@
+// Errors
 export { AidocError, AidocErrorCode, type AidocErrorOptions } from './errors/aidoc-error.ts';
 export { abortError, toAidocError } from './errors/to-aidoc-error.ts';
 
+// Executor: task graphs and gather
+export { gather, gatherSettled, type GatherCall, type GatherOptions } from './executor/gather.ts';
+export type { RunMode } from './executor/graph-run.ts';
+export type { RunOptions, TaskContext, TaskFunction, TaskOptions, TaskOutcome } from './executor/task-definition.ts';
+export { TaskGraph, TaskGraphBuilder, taskGraph, type SettledResults } from './executor/task-graph.ts';
+
+// Executor: pools, retry, timeout, abort, coalescing, caching
+export { linkSignal, sleep, throwIfAborted, type LinkedSignal } from './executor/abort.ts';
+export { Coalescer, type CoalesceOptions } from './executor/coalesce.ts';
+export { ConcurrencyPool, type PoolOptions, type PoolRate, type PoolRunOptions } from './executor/pool.ts';
+export { definePools, getPool, listPools, resetPools, type PoolConfig } from './executor/pool-registry.ts';
+export { withRetry, type RetryInfo, type RetryOptions, type WithRetryOptions } from './executor/retry.ts';
+export { withTimeout, type TimeoutOptions } from './executor/timeout.ts';
+export { TtlCache, type TtlCacheOptions } from './executor/ttl-cache.ts';
+
+// Tracing: spans and reports
 export {
   Span,
   Trace,
@@ -19,3 +36,35 @@ export {
   withSpan,
   type TracedResult,
 } from './tracing/trace-context.ts';
+export { toChromeTrace, type ChromeTrace, type ChromeTraceEvent } from './tracing/chrome-trace.ts';
+export { criticalPath, criticalPathSegments, type CriticalPathSegment } from './tracing/critical-path.ts';
+export {
+  latencyBreakdown,
+  renderLatencyBreakdown,
+  type LatencyBreakdown,
+  type LatencyBreakdownRow,
+  type RenderLatencyBreakdownOptions,
+} from './tracing/latency-breakdown.ts';
+export { setOpenTelemetryEnabled } from './tracing/opentelemetry-bridge.ts';
+export { renderWaterfall, type WaterfallOptions } from './tracing/waterfall.ts';
+
+// Never block the event loop
+export {
+  createEventLoopMonitor,
+  describeStall,
+  type EventLoopMonitor,
+  type EventLoopMonitorMode,
+  type EventLoopMonitorOptions,
+  type EventLoopStall,
+  type EventLoopStats,
+} from './tracing/event-loop-monitor.ts';
+export {
+  createOffloader,
+  destroySharedOffloaders,
+  offload,
+  type OffloadOptions,
+  type OffloadRunOptions,
+  type Offloader,
+  type OffloaderOptions,
+  type OffloaderStats,
+} from './executor/offload.ts';

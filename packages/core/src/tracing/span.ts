@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { AidocErrorCode } from '../errors/aidoc-error.ts';
 
 /** What a span measures; renderers group and colour by it. */
@@ -28,6 +27,9 @@ export interface SpanListener {
   onEnd?(span: Span): void;
 }
 
+const NO_ATTRIBUTES: Readonly<Record<string, SpanAttributeValue>> = Object.freeze({});
+const NO_ANNOTATIONS: readonly SpanAnnotation[] = Object.freeze([]);
+
 /**
  * One timed piece of work. Times are milliseconds relative to the trace's start, so a trace is
  * readable on its own. A span splits its wall time into time queued for a pool slot, time
@@ -50,10 +52,12 @@ export class Span {
   /** Longest synchronous slice of this span's own code: CPU work that held the event loop. */
   syncMs = 0;
   attempts = 0;
-  readonly attributes: Record<string, SpanAttributeValue> = {};
-  readonly annotations: SpanAnnotation[] = [];
   /** Slot for listeners (e.g. the OpenTelemetry span mirroring this one). */
   external: unknown = undefined;
+  // Most spans never get an attribute or annotation; allocating on first use keeps a span cheap
+  // enough to record for every task in production.
+  private ownAttributes: Record<string, SpanAttributeValue> | undefined = undefined;
+  private ownAnnotations: SpanAnnotation[] | undefined = undefined;
 
   constructor(trace: Trace, parent: Span | undefined, name: string, kind: SpanKind) {
     this.trace = trace;
@@ -74,13 +78,21 @@ export class Span {
     return Math.max(0, this.durationMs - this.queuedMs - this.backoffMs);
   }
 
+  get attributes(): Readonly<Record<string, SpanAttributeValue>> {
+    return this.ownAttributes ?? NO_ATTRIBUTES;
+  }
+
+  get annotations(): readonly SpanAnnotation[] {
+    return this.ownAnnotations ?? NO_ANNOTATIONS;
+  }
+
   setAttribute(key: string, value: SpanAttributeValue): this {
-    this.attributes[key] = value;
+    (this.ownAttributes ??= {})[key] = value;
     return this;
   }
 
   annotate(message: string): this {
-    this.annotations.push({ at: this.trace.now(), message });
+    (this.ownAnnotations ??= []).push({ at: this.trace.now(), message });
     return this;
   }
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { toAidocError } from '../errors/to-aidoc-error.ts';
+import { openTelemetryListener } from './opentelemetry-bridge.ts';
 import { Trace, type Span, type SpanKind, type SpanListener } from './span.ts';
 
 /** Carries the current span across awaits, so nested work nests without passing anything. */
@@ -29,9 +30,16 @@ export function runInSpan<T>(span: Span, fn: () => T): T {
   return storage.run(span, fn);
 }
 
-/** Starts a trace without running anything in it; finish it with `trace.root.finish()`. */
+/**
+ * Starts a trace without running anything in it; finish it with `trace.root.finish()`.
+ * When an OpenTelemetry tracer provider is registered, the trace is mirrored as OTel spans,
+ * under the OTel span active here (see `setOpenTelemetryEnabled`).
+ */
 export function startTrace(name: string): Trace {
-  return new Trace(name, globalListeners.slice());
+  // Asked once per trace, so spans pay nothing when no OTel provider is registered. First, so
+  // other listeners already find the OTel span in `span.external`.
+  const bridge = openTelemetryListener();
+  return new Trace(name, bridge === undefined ? globalListeners.slice() : [bridge, ...globalListeners]);
 }
 
 export interface TracedResult<T> {

@@ -1,0 +1,45 @@
+// `npm run bench` (full) or `npm run bench -- --quick`: runs every benchmark of the project in
+// one process, prints one markdown table (figure, target, pass/fail) and writes the JSON report
+// to bench/results/ (a timestamped file and latest.json).
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { criticalPathAdherence } from './critical-path-adherence.ts';
+import { eventLoopMonitorOverhead } from './event-loop-monitor-overhead.ts';
+import { executorOverhead } from './executor-overhead.ts';
+import { passes, type Benchmark, type BenchResult, type BenchScale } from './lib/bench-result.ts';
+
+const benchmarks: Benchmark[] = [executorOverhead, criticalPathAdherence, eventLoopMonitorOverhead];
+
+const scale: BenchScale = process.argv.includes('--quick') ? 'quick' : 'full';
+const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);
+
+const results: { benchmark: string; rows: BenchResult[] }[] = [];
+for (const benchmark of benchmarks) {
+  if (only !== undefined && !benchmark.name.includes(only)) continue;
+  process.stderr.write(`bench: ${benchmark.name} (${scale})...\n`);
+  results.push({ benchmark: benchmark.name, rows: await benchmark.run(scale) });
+}
+
+const lines = ['| benchmark | measured | figure | target | result |', '|---|---|---:|---:|:---:|'];
+for (const { rows } of results) {
+  for (const row of rows) {
+    const unit = row.unit ?? '';
+    const comparator = row.higherIsBetter === true ? '>=' : '<=';
+    lines.push(`| ${row.name} | ${row.metric} | ${row.value}${unit} | ${comparator} ${row.target}${unit} | ${passes(row) ? 'pass' : 'FAIL'} |`);
+  }
+}
+console.log(lines.join('\n'));
+
+const report = {
+  date: new Date().toISOString(),
+  scale,
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` },
+  results: results.map(({ benchmark, rows }) => ({ benchmark, rows: rows.map((row) => ({ ...row, pass: passes(row) })) })),
+};
+const directory = new URL('./results/', import.meta.url);
+await mkdir(directory, { recursive: true });
+const json = `${JSON.stringify(report, null, 2)}\n`;
+await writeFile(new URL(`${report.date.replace(/[:.]/g, '-')}.json`, directory), json);
+await writeFile(new URL('latest.json', directory), json);
+const failed = results.flatMap(({ rows }) => rows).filter((row) => !passes(row));
+process.stderr.write(`bench: ${failed.length === 0 ? 'all targets met' : `${failed.length} target(s) missed`}; report in bench/results/latest.json\n`);

@@ -1,0 +1,89 @@
+import { toAidocError } from '../errors/to-aidoc-error.ts';
+import type { Span } from '../tracing/span.ts';
+import type { CompiledTask } from './compile-graph.ts';
+import { getPool } from './pool-registry.ts';
+import { withRetry } from './retry.ts';
+import { ScopedTaskContext, type RunScope } from './run-scope.ts';
+import { syncSliceMeasured, type TaskActivity } from './task-activity.ts';
+import { withTimeout } from './timeout.ts';
+
+/**
+ * Runs one task under its policies. The layering is deliberate: retry outermost (a task backing
+ * off holds no pool slot), then the pool (each attempt queues for a slot), then the timeout
+ * (which bounds one attempt, not the queueing).
+ */
+export function runTask(
+  task: CompiledTask,
+  dependencies: Record<string, unknown>,
+  scope: RunScope,
+  span: Span | undefined,
+  activity: TaskActivity | undefined,
+): Promise<unknown> {
+  const options = task.options;
+  if (options === undefined) return callTask(task, dependencies, new ScopedTaskContext(scope, span), span, activity);
+
+  let step = (signal: AbortSignal | undefined): Promise<unknown> =>
+    callTask(task, dependencies, new ScopedTaskContext(scope, span, signal), span, activity);
+  const { timeoutMs, pool, retry } = options;
+  if (timeoutMs !== undefined) {
+    const inner = step;
+    step = (signal) => withTimeout(inner, timeoutMs, { signal: signal ?? scope.signal, name: task.name });
+  }
+  if (pool !== undefined) {
+    const resolved = typeof pool === 'string' ? getPool(pool) : pool;
+    const inner = step;
+    step = (signal) => resolved.run(inner, { signal: signal ?? scope.signal, span });
+  }
+  if (retry !== undefined) {
+    return withRetry((_attempt, signal) => step(signal), { ...retry, signal: scope.signal, span });
+  }
+  return step(undefined);
+}
+
+/**
+ * Calls the task's function, turning a synchronous throw into a rejection and measuring the
+ * synchronous slice (the CPU time before its first await) when anyone is watching.
+ */
+function callTask(
+  task: CompiledTask,
+  dependencies: Record<string, unknown>,
+  context: ScopedTaskContext<unknown>,
+  span: Span | undefined,
+  activity: TaskActivity | undefined,
+): Promise<unknown> {
+  if (span === undefined && activity === undefined) {
+    try {
+      return Promise.resolve(task.run(dependencies, context));
+    } catch (error) {
+      return Promise.reject(toAidocError(error));
+    }
+  }
+  const startedAt = performance.now();
+  let result: unknown;
+  try {
+    result = task.run(dependencies, context);
+  } catch (error) {
+    try {
+      measured(performance.now() - startedAt, span, activity);
+    } catch {
+      // The task's own error is the more useful one to report.
+    }
+    return Promise.reject(toAidocError(error));
+  }
+  try {
+    measured(performance.now() - startedAt, span, activity);
+  } catch (blocked) {
+    // The task now fails with EVENT_LOOP_BLOCKED; its own outcome no longer matters.
+    Promise.resolve(result).catch(ignore);
+    return Promise.reject(toAidocError(blocked));
+  }
+  return Promise.resolve(result);
+}
+
+function ignore(): void {}
+
+/** Records the slice; in the monitor's `throw` mode a blocking slice throws EVENT_LOOP_BLOCKED. */
+function measured(elapsedMs: number, span: Span | undefined, activity: TaskActivity | undefined): void {
+  if (span !== undefined && elapsedMs > span.syncMs) span.syncMs = elapsedMs;
+  if (activity !== undefined) syncSliceMeasured(activity, elapsedMs);
+}
