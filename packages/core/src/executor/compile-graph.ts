@@ -120,25 +120,30 @@ function findCycle(dependencyIndices: readonly (readonly number[])[]): number[] 
 }
 
 /**
- * The graph of independent tasks (`gather`): nothing to validate, so built without the
- * lookups and the cycle search.
+ * The graph of independent tasks (`gather`): nothing to validate, so built in one pass without
+ * lookups or a cycle search. `names[i]` and `runs[i]` describe task i.
  */
-export function compileIndependent(declarations: readonly TaskDeclaration[]): CompiledGraph {
-  const none: readonly number[] = [];
-  const tasks = declarations.map(
-    (declaration, index): CompiledTask => ({
-      name: declaration.name,
-      dependsOn: declaration.dependsOn,
-      run: declaration.run,
-      options: declaration.options,
+export function compileIndependent(
+  names: readonly string[],
+  runs: readonly TaskDeclaration['run'][],
+  options: TaskOptions | undefined,
+): CompiledGraph {
+  const tasks = new Array<CompiledTask>(runs.length);
+  const roots = new Array<number>(runs.length);
+  for (let index = 0; index < runs.length; index++) {
+    tasks[index] = {
+      name: names[index]!,
+      dependsOn: NO_NAMES,
+      run: runs[index]!,
+      options,
       index,
-      dependencyIndices: none,
-      dependentIndices: none,
-    }),
-  );
-  return {
-    tasks,
-    roots: tasks.map((task) => task.index),
-    dependencyCounts: new Int32Array(tasks.length),
-  };
+      dependencyIndices: NO_INDICES,
+      dependentIndices: NO_INDICES,
+    };
+    roots[index] = index;
+  }
+  return { tasks, roots, dependencyCounts: new Int32Array(runs.length) };
 }
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+const NO_INDICES: readonly number[] = Object.freeze([]);

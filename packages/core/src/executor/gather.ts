@@ -53,23 +53,27 @@ function compileCalls(calls: readonly GatherCall[] | Record<string, GatherCall>,
   const isArray = Array.isArray(calls);
   const keys = isArray ? undefined : Object.keys(calls);
   const entries: readonly GatherCall[] = isArray ? calls : Object.values(calls);
+  const names = keys ?? positionNames(entries.length);
   const taskOptions: TaskOptions | undefined =
     options?.pool === undefined && options?.timeoutMs === undefined && options?.retry === undefined
       ? undefined
       : { pool: options?.pool, timeoutMs: options?.timeoutMs, retry: options?.retry };
-  const declarations = entries.map((call, index): TaskDeclaration => {
+  const runs = new Array<TaskDeclaration['run']>(entries.length);
+  for (let index = 0; index < entries.length; index++) {
+    const call = entries[index];
     if (typeof call !== 'function') {
-      const label = keys?.[index] ?? String(index);
-      throw new TypeError(`Expected gather call \`${label}\` to be a function, got \`${String(call)}\` (${typeof call})`);
+      throw new TypeError(`Expected gather call \`${names[index]}\` to be a function, got \`${String(call)}\` (${typeof call})`);
     }
-    return {
-      name: keys?.[index] ?? `gather[${index}]`,
-      dependsOn: [],
-      run: (_dependencies, context) => call(context as TaskContext<void>),
-      options: taskOptions,
-    };
-  });
-  return { keys, graph: compileIndependent(declarations) };
+    runs[index] = (_dependencies, context) => call(context as TaskContext<void>);
+  }
+  return { keys, graph: compileIndependent(names, runs, taskOptions) };
+}
+
+/** Names of array entries (`gather[3]`), built once and shared: gather sits on hot paths. */
+const knownPositionNames: string[] = [];
+function positionNames(count: number): readonly string[] {
+  for (let next = knownPositionNames.length; next < count; next++) knownPositionNames.push(`gather[${next}]`);
+  return knownPositionNames;
 }
 
 /** Arrays come back as arrays; objects as objects with the same keys. */

@@ -95,7 +95,7 @@ class GraphRun {
     const promise =
       span === undefined
         ? runTask(task, dependencies, this.scope, span, activity)
-        : runInSpan(span, () => runTask(task, dependencies, this.scope, span, activity));
+        : runInSpan(span, runTask, task, dependencies, this.scope, span, activity);
     promise.then(
       (value) => this.fulfilled(index, value, span, activity),
       (error: unknown) => this.rejected(index, error, span, activity),

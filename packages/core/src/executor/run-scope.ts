@@ -5,11 +5,13 @@ import type { TaskContext } from './task-definition.ts';
 /**
  * What the tasks of one run share: the input, the parent span, and the run's AbortSignal.
  * The AbortController is created on first use: tasks that never read `context.signal` (pure
- * computations, zero-latency steps) then cost no controller and no listener.
+ * computations, zero-latency steps) then cost no controller and no listener. An untraced task
+ * without its own signal gets the scope itself as its context, so it costs no allocation.
  */
-export class RunScope<Input = unknown> {
+export class RunScope<Input = unknown> implements TaskContext<Input> {
   readonly input: Input;
   readonly parentSpan: Span | undefined;
+  readonly span: undefined = undefined;
   private readonly callerSignal: AbortSignal | undefined;
   private controller: AbortController | undefined;
 

@@ -5,6 +5,7 @@ import { getPool } from './pool-registry.ts';
 import { withRetry } from './retry.ts';
 import { ScopedTaskContext, type RunScope } from './run-scope.ts';
 import { syncSliceMeasured, type TaskActivity } from './task-activity.ts';
+import type { TaskContext } from './task-definition.ts';
 import { withTimeout } from './timeout.ts';
 
 /**
@@ -20,10 +21,13 @@ export function runTask(
   activity: TaskActivity | undefined,
 ): Promise<unknown> {
   const options = task.options;
-  if (options === undefined) return callTask(task, dependencies, new ScopedTaskContext(scope, span), span, activity);
+  if (options === undefined) {
+    const context = span === undefined ? scope : new ScopedTaskContext(scope, span);
+    return callTask(task, dependencies, context, activity);
+  }
 
   let step = (signal: AbortSignal | undefined): Promise<unknown> =>
-    callTask(task, dependencies, new ScopedTaskContext(scope, span, signal), span, activity);
+    callTask(task, dependencies, new ScopedTaskContext(scope, span, signal), activity);
   const { timeoutMs, pool, retry } = options;
   if (timeoutMs !== undefined) {
     const inner = step;
@@ -41,17 +45,17 @@ export function runTask(
 }
 
 /**
- * Calls the task's function, turning a synchronous throw into a rejection and measuring the
- * synchronous slice (the CPU time before its first await) when anyone is watching.
+ * Calls the task's function, turning a synchronous throw into a rejection. While an event-loop
+ * monitor runs, it also measures the synchronous slice (the CPU time before the function's
+ * first await), so a task that blocks the loop is named with its duration.
  */
 function callTask(
   task: CompiledTask,
   dependencies: Record<string, unknown>,
-  context: ScopedTaskContext<unknown>,
-  span: Span | undefined,
+  context: TaskContext<unknown>,
   activity: TaskActivity | undefined,
 ): Promise<unknown> {
-  if (span === undefined && activity === undefined) {
+  if (activity === undefined) {
     try {
       return Promise.resolve(task.run(dependencies, context));
     } catch (error) {
@@ -64,14 +68,14 @@ function callTask(
     result = task.run(dependencies, context);
   } catch (error) {
     try {
-      measured(performance.now() - startedAt, span, activity);
+      measured(performance.now() - startedAt, activity);
     } catch {
       // The task's own error is the more useful one to report.
     }
     return Promise.reject(toAidocError(error));
   }
   try {
-    measured(performance.now() - startedAt, span, activity);
+    measured(performance.now() - startedAt, activity);
   } catch (blocked) {
     // The task now fails with EVENT_LOOP_BLOCKED; its own outcome no longer matters.
     Promise.resolve(result).catch(ignore);
@@ -83,7 +87,8 @@ function callTask(
 function ignore(): void {}
 
 /** Records the slice; in the monitor's `throw` mode a blocking slice throws EVENT_LOOP_BLOCKED. */
-function measured(elapsedMs: number, span: Span | undefined, activity: TaskActivity | undefined): void {
+function measured(elapsedMs: number, activity: TaskActivity): void {
+  const span = activity.span;
   if (span !== undefined && elapsedMs > span.syncMs) span.syncMs = elapsedMs;
-  if (activity !== undefined) syncSliceMeasured(activity, elapsedMs);
+  syncSliceMeasured(activity, elapsedMs);
 }

@@ -25,9 +25,9 @@ export function currentSpan(): Span | undefined {
   return storage.getStore();
 }
 
-/** Runs `fn` with `span` as the current span (its descendants record under it). */
-export function runInSpan<T>(span: Span, fn: () => T): T {
-  return storage.run(span, fn);
+/** Runs `fn(...args)` with `span` as the current span (its descendants record under it). */
+export function runInSpan<Args extends unknown[], T>(span: Span, fn: (...args: Args) => T, ...args: Args): T {
+  return storage.run(span, fn, ...args);
 }
 
 /**
