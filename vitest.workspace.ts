@@ -9,4 +9,8 @@ export default [
     ...sourceConditions,
     test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] },
   }),
+  defineProject({
+    ...sourceConditions,
+    test: { name: 'local', root: 'packages/local', include: ['test/**/*.test.ts'] },
+  }),
 ];

@@ -68,3 +68,66 @@ export {
   type OffloaderOptions,
   type OffloaderStats,
 } from './executor/offload.ts';
+
+// Adapter contracts (versioned) and the data schemas
+export type { CallOptions, SpecificationVersion } from './contracts/call-options.ts';
+export type { ChatMessage, ChatModel, ContentBlock, GenerateRequest, GenerateResult, StopReason, TextBlock, ToolCallBlock, ToolChoice, ToolDefinition, ToolResultBlock, Usage } from './contracts/chat-model.ts';
+export type { EmbedOptions, Embedder, EmbeddingKind } from './contracts/embedder.ts';
+export { estimateTokens } from './contracts/estimate-tokens.ts';
+export {
+  FollowUpSchema,
+  KeyConcernSchema,
+  MedicationReviewItemSchema,
+  PatientBriefingSchema,
+  RecommendationSchema,
+  SourceIdSchema,
+  type FollowUp,
+  type KeyConcern,
+  type MedicationReviewItem,
+  type PatientBriefing,
+  type Recommendation,
+} from './contracts/patient-briefing.ts';
+export {
+  AllergySchema,
+  ClinicalNoteSchema,
+  ConditionSchema,
+  LabResultSchema,
+  MedicationSchema,
+  PatientIdSchema,
+  PatientRecordSchema,
+  isOutOfRange,
+  type Allergy,
+  type ClinicalNote,
+  type Condition,
+  type LabResult,
+  type Medication,
+  type PatientRecord,
+} from './contracts/patient-record.ts';
+export type { PatientListing, PatientRepository } from './contracts/patient-repository.ts';
+export { assertSpecification } from './contracts/specification.ts';
+export type {
+  CollectionInfo,
+  CollectionSettings,
+  Filter,
+  FilterCondition,
+  Payload,
+  PayloadValue,
+  ScoredPoint,
+  ScrollPage,
+  ScrollRequest,
+  VectorPoint,
+  VectorQuery,
+  VectorStore,
+} from './contracts/vector-store.ts';
+
+// The briefing agent's protocol (tools, prompt, source formatting)
+export {
+  BRIEFING_SYSTEM_PROMPT,
+  SEARCH_TOOL_NAME,
+  SUBMIT_TOOL_NAME,
+  SearchInputSchema,
+  searchToolDefinition,
+  submitToolDefinition,
+  type SearchInput,
+} from './agent/briefing-protocol.ts';
+export { formatPatientRecord, formatSources, parsePatientRecord, parseSources, type RetrievedSource } from './agent/source-xml.ts';

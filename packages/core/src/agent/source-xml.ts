@@ -1,0 +1,57 @@
+import type { PatientRecord } from '../contracts/patient-record.ts';
+
+/** A guideline passage retrieved during a briefing run, under the id the model cites. */
+export interface RetrievedSource {
+  /** "S1", "S2", ... in the order sources were first retrieved in this run. */
+  readonly id: string;
+  /** The vector store's point id. */
+  readonly pointId: string;
+  readonly document: string;
+  readonly title: string;
+  readonly section: string;
+  readonly text: string;
+  readonly score: number;
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+const escapeXml = (text: string): string => text.replace(/[&<>"]/g, (character) => XML_ESCAPES[character]!);
+const unescapeXml = (text: string): string =>
+  text.replace(/&(amp|lt|gt|quot);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"' })[name]!);
+
+/**
+ * Search results as the model sees them. Passage text is escaped, so a guideline that contains
+ * markup (or "ignore previous instructions") stays inside its element: data, not instructions.
+ */
+export function formatSources(query: string, sources: readonly RetrievedSource[]): string {
+  const body = sources
+    .map(
+      (source) =>
+        `<source id="${source.id}" document="${escapeXml(source.document)}" title="${escapeXml(source.title)}" section="${escapeXml(source.section)}" score="${source.score.toFixed(3)}">\n${escapeXml(source.text)}\n</source>`,
+    )
+    .join('\n');
+  return `<search_results query="${escapeXml(query)}">\n${body}\n</search_results>`;
+}
+
+/** Reads back what `formatSources` wrote (for models that work on the text, like the offline one). */
+export function parseSources(xml: string): Omit<RetrievedSource, 'pointId'>[] {
+  const pattern = /<source id="([^"]*)" document="([^"]*)" title="([^"]*)" section="([^"]*)" score="([^"]*)">\n([\s\S]*?)\n<\/source>/g;
+  return [...xml.matchAll(pattern)].map((match) => ({
+    id: match[1]!,
+    document: unescapeXml(match[2]!),
+    title: unescapeXml(match[3]!),
+    section: unescapeXml(match[4]!),
+    score: Number(match[5]),
+    text: unescapeXml(match[6]!),
+  }));
+}
+
+/** The patient record as the model sees it: JSON inside a tag, escaped, marked as data. */
+export function formatPatientRecord(record: PatientRecord): string {
+  return `<patient_record id="${escapeXml(record.id)}">\n${escapeXml(JSON.stringify(record, null, 1))}\n</patient_record>`;
+}
+
+/** Reads back what `formatPatientRecord` wrote; undefined when the text holds no record. */
+export function parsePatientRecord(text: string): unknown {
+  const match = /<patient_record id="[^"]*">\n([\s\S]*?)\n<\/patient_record>/.exec(text);
+  return match === null ? undefined : (JSON.parse(unescapeXml(match[1]!)) as unknown);
+}

@@ -1,0 +1,2 @@
+// The conformance suites and mocks are exported here (see the modules beside this file).
+export {};

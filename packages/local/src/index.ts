@@ -1,0 +1,2 @@
+// The embedded defaults are exported here (see the modules beside this file).
+export {};
