@@ -7,6 +7,10 @@ const sourceConditions = { resolve: { conditions: ['@aidoc/source'] }, ssr: { re
 export default [
   defineProject({
     ...sourceConditions,
+    test: { name: 'docs', root: 'docs', include: ['*.test.ts'] },
+  }),
+  defineProject({
+    ...sourceConditions,
     test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] },
   }),
   defineProject({

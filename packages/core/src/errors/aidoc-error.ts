@@ -21,6 +21,10 @@ export const AidocErrorCode = {
   CYCLE: 'CYCLE',
   /** A task names a dependency that is not in its graph; found when the graph is built. */
   UNKNOWN_DEPENDENCY: 'UNKNOWN_DEPENDENCY',
+  /** The agent loop used all its turns without a final answer. */
+  MAX_TURNS_EXCEEDED: 'MAX_TURNS_EXCEEDED',
+  /** The vector collection is missing or empty: run ingestion first. */
+  COLLECTION_EMPTY: 'COLLECTION_EMPTY',
   /** Something blocked the event loop past the monitor's threshold (monitor `throw` mode). */
   EVENT_LOOP_BLOCKED: 'EVENT_LOOP_BLOCKED',
   /** A bug or an unclassified failure. The `cause` holds the original error. */

@@ -1,18 +1,12 @@
 import { toAidocError } from '../errors/to-aidoc-error.ts';
 import type { Span } from '../tracing/span.ts';
 import type { CompiledTask } from './compile-graph.ts';
-import { getPool } from './pool-registry.ts';
-import { withRetry } from './retry.ts';
+import { runWithPolicy } from './call-policy.ts';
 import { ScopedTaskContext, type RunScope } from './run-scope.ts';
 import { syncSliceMeasured, type TaskActivity } from './task-activity.ts';
 import type { TaskContext } from './task-definition.ts';
-import { withTimeout } from './timeout.ts';
 
-/**
- * Runs one task under its policies. The layering is deliberate: retry outermost (a task backing
- * off holds no pool slot), then the pool (each attempt queues for a slot), then the timeout
- * (which bounds one attempt, not the queueing).
- */
+/** Runs one task: its function under the task's policies (see `runWithPolicy`). */
 export function runTask(
   task: CompiledTask,
   dependencies: Record<string, unknown>,
@@ -25,23 +19,11 @@ export function runTask(
     const context = span === undefined ? scope : new ScopedTaskContext(scope, span);
     return callTask(task, dependencies, context, activity);
   }
-
-  let step = (signal: AbortSignal | undefined): Promise<unknown> =>
-    callTask(task, dependencies, new ScopedTaskContext(scope, span, signal), activity);
-  const { timeoutMs, pool, retry } = options;
-  if (timeoutMs !== undefined) {
-    const inner = step;
-    step = (signal) => withTimeout(inner, timeoutMs, { signal: signal ?? scope.signal, name: task.name });
-  }
-  if (pool !== undefined) {
-    const resolved = typeof pool === 'string' ? getPool(pool) : pool;
-    const inner = step;
-    step = (signal) => resolved.run(inner, { signal: signal ?? scope.signal, span });
-  }
-  if (retry !== undefined) {
-    return withRetry((_attempt, signal) => step(signal), { ...retry, signal: scope.signal, span });
-  }
-  return step(undefined);
+  return runWithPolicy(
+    (signal) => callTask(task, dependencies, new ScopedTaskContext(scope, span, signal), activity),
+    options,
+    { signal: scope.signal, span, name: task.name },
+  );
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { AidocError } from '../errors/aidoc-error.ts';
 import type { Span } from '../tracing/span.ts';
-import type { ConcurrencyPool } from './pool.ts';
-import type { RetryOptions } from './retry.ts';
+import type { CallPolicy } from './call-policy.ts';
 
 /** What a task's function receives besides its dependencies' results. */
 export interface TaskContext<Input = unknown> {
@@ -23,17 +22,7 @@ export type TaskFunction<Dependencies, Input, Result> = (
 ) => Promise<Result> | Result;
 
 /** How one task runs: which shared pool bounds it, its deadline, its retries. */
-export interface TaskOptions {
-  /**
-   * A pool (or the name of one registered with `definePools`) that bounds how many calls of
-   * this kind are in flight across the whole process. Each attempt waits for a slot; the slot
-   * is released while the task backs off between retries.
-   */
-  readonly pool?: string | ConcurrencyPool;
-  /** Deadline of each attempt in milliseconds; past it the attempt fails with TIMEOUT. */
-  readonly timeoutMs?: number;
-  /** Retry retryable failures (TIMEOUT, RATE_LIMITED, UPSTREAM_UNAVAILABLE) with backoff. */
-  readonly retry?: RetryOptions;
+export interface TaskOptions extends CallPolicy {
   /** The span's name, when it should differ from the task's name (e.g. `embed` for `embedQuery`). */
   readonly spanName?: string;
 }

@@ -1,0 +1,71 @@
+import { toAidocError } from '../errors/to-aidoc-error.ts';
+import type { Span } from '../tracing/span.ts';
+import { withSpan } from '../tracing/trace-context.ts';
+import type { ConcurrencyPool } from './pool.ts';
+import { getPool } from './pool-registry.ts';
+import { withRetry, type RetryOptions } from './retry.ts';
+import { withTimeout } from './timeout.ts';
+
+/** How one call runs: the shared pool that bounds it, its deadline, its retries. */
+export interface CallPolicy {
+  /**
+   * A pool (or the name of one registered with `definePools`) bounding how many such calls are
+   * in flight across the process. Each attempt waits for a slot; backoff holds none.
+   */
+  readonly pool?: string | ConcurrencyPool;
+  /** Deadline of each attempt in milliseconds; past it the attempt fails with TIMEOUT. */
+  readonly timeoutMs?: number;
+  /** Retry retryable failures (TIMEOUT, RATE_LIMITED, UPSTREAM_UNAVAILABLE) with backoff. */
+  readonly retry?: RetryOptions;
+}
+
+/**
+ * Runs `attempt` under a policy. The layering is deliberate: retry outermost (a call backing off
+ * holds no pool slot), then the pool (each attempt queues for a slot), then the timeout (which
+ * bounds one attempt, not the queueing). `attempt` receives the signal to pass to its I/O.
+ */
+export function runWithPolicy<T>(
+  attempt: (signal: AbortSignal | undefined) => Promise<T>,
+  policy: CallPolicy,
+  options: { readonly signal: AbortSignal | undefined; readonly span: Span | undefined; readonly name: string },
+): Promise<T> {
+  let step = attempt;
+  const { timeoutMs, pool, retry } = policy;
+  if (timeoutMs !== undefined) {
+    const inner = step;
+    step = (signal) => withTimeout(inner, timeoutMs, { signal: signal ?? options.signal, name: options.name });
+  }
+  if (pool !== undefined) {
+    const resolved = typeof pool === 'string' ? getPool(pool) : pool;
+    const inner = step;
+    step = (signal) => resolved.run(inner, { signal: signal ?? options.signal, span: options.span });
+  }
+  if (retry !== undefined) {
+    return withRetry((_attempt, signal) => step(signal), { ...retry, signal: options.signal, span: options.span });
+  }
+  return step(options.signal);
+}
+
+/**
+ * One call to an upstream (an adapter method) the way core makes every such call: a `call`
+ * span, the policy's pool, timeout and retry, and failures normalised to AidocError. Adapters
+ * stay thin: they translate, core orchestrates.
+ */
+export function callUpstream<T>(
+  name: string,
+  policy: CallPolicy,
+  signal: AbortSignal | undefined,
+  call: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  return withSpan(
+    name,
+    async (span) => {
+      try {
+        return await runWithPolicy(call, policy, { signal, span, name });
+      } catch (error) {
+        throw toAidocError(error);
+      }
+    },
+    'call',
+  );
+}

@@ -1,0 +1,182 @@
+import { runBriefingAgent } from '../agent/briefing-agent.ts';
+import type { BriefingEvent, BriefingUsage } from '../agent/briefing-events.ts';
+import { GuidelineSearch } from '../agent/guideline-search.ts';
+import type { RetrievedSource } from '../agent/source-xml.ts';
+import type { ChatModel } from '../contracts/chat-model.ts';
+import type { Embedder } from '../contracts/embedder.ts';
+import type { PatientBriefing } from '../contracts/patient-briefing.ts';
+import { PatientIdSchema } from '../contracts/patient-record.ts';
+import type { PatientRepository } from '../contracts/patient-repository.ts';
+import { assertSpecification } from '../contracts/specification.ts';
+import type { Filter, VectorStore } from '../contracts/vector-store.ts';
+import { AidocError } from '../errors/aidoc-error.ts';
+import { toAidocError } from '../errors/to-aidoc-error.ts';
+import { expectPositiveInteger } from '../errors/validate-option.ts';
+import { callUpstream, type CallPolicy } from '../executor/call-policy.ts';
+import { gather } from '../executor/gather.ts';
+import { getPool } from '../executor/pool-registry.ts';
+import type { Trace } from '../tracing/span.ts';
+import { runTraced } from '../tracing/trace-context.ts';
+import { eventStream } from './event-stream.ts';
+
+/** Policies per upstream; unset fields take the defaults below. */
+export interface BriefingPolicies {
+  /** @default { pool: 'model', timeoutMs: 120_000, retry: { attempts: 3 } } */
+  readonly model?: CallPolicy;
+  /** @default { pool: 'embedder', timeoutMs: 10_000, retry: { attempts: 3 } } */
+  readonly embedder?: CallPolicy;
+  /** @default { pool: 'vectorStore', timeoutMs: 5_000, retry: { attempts: 3 } } */
+  readonly vectorStore?: CallPolicy;
+  /** @default { pool: 'patients', timeoutMs: 5_000, retry: { attempts: 2 } } */
+  readonly patients?: CallPolicy;
+}
+
+export interface BriefingPipelineOptions {
+  readonly patients: PatientRepository;
+  readonly embedder: Embedder;
+  readonly vectorStore: VectorStore;
+  readonly model: ChatModel;
+  /** The vector collection holding the ingested guidelines. */
+  readonly collection: string;
+  /** Restricts every guideline search. */
+  readonly filter?: Filter;
+  /** @default 4 */
+  readonly maxTurns?: number;
+  /** Output token budget of one model turn. @default 4096 */
+  readonly maxTokens?: number;
+  /**
+   * Pools, timeouts and retries per upstream. Pools are process-wide and named (`definePools`),
+   * so every pipeline in the process shares one budget per upstream.
+   */
+  readonly policies?: BriefingPolicies;
+}
+
+export interface BriefOptions {
+  /** Cancels the briefing: every upstream call it started is aborted. */
+  readonly signal?: AbortSignal;
+}
+
+export interface BriefingResult {
+  readonly briefing: PatientBriefing;
+  /** The sources the briefing cites, under the ids it cites them by. */
+  readonly sources: readonly RetrievedSource[];
+  readonly usage: BriefingUsage;
+  /** Spans of this briefing: render with `renderWaterfall`, `renderLatencyBreakdown`, `toChromeTrace`. */
+  readonly trace: Trace;
+}
+
+export interface BriefingPipeline {
+  /** One briefing: the patient and the collection are fetched concurrently, then the agent runs. */
+  brief(patientId: string, options?: BriefOptions): Promise<BriefingResult>;
+  /**
+   * The same run as events, for live UIs. Ends with `briefing` and `done`, or with one `error`
+   * event (the iterator then finishes normally). Breaking out of the loop aborts the run.
+   */
+  stream(patientId: string, options?: BriefOptions): AsyncIterable<BriefingEvent>;
+}
+
+const DEFAULT_POLICIES: Required<BriefingPolicies> = {
+  model: { pool: 'model', timeoutMs: 120_000, retry: { attempts: 3 } },
+  embedder: { pool: 'embedder', timeoutMs: 10_000, retry: { attempts: 3 } },
+  vectorStore: { pool: 'vectorStore', timeoutMs: 5_000, retry: { attempts: 3 } },
+  patients: { pool: 'patients', timeoutMs: 5_000, retry: { attempts: 2 } },
+};
+
+/** Default sizes of the named pools, created when the application has not defined them. */
+const DEFAULT_POOL_SIZES: Record<string, number> = { model: 64, embedder: 16, vectorStore: 32, patients: 32 };
+
+/**
+ * Creates the briefing pipeline: fetch the patient record and the collection info concurrently,
+ * run the agent loop (concurrent searches per turn, cited sources), and return a validated,
+ * structured briefing with its usage and trace.
+ *
+ * @example
+ * ```ts
+ * const pipeline = createBriefingPipeline({ patients, embedder, vectorStore, model, collection: 'guidelines' });
+ * const { briefing, sources, trace } = await pipeline.brief('1', { signal });
+ * ```
+ */
+export function createBriefingPipeline(options: BriefingPipelineOptions): BriefingPipeline {
+  assertSpecification('patients', options.patients);
+  assertSpecification('embedder', options.embedder);
+  assertSpecification('vectorStore', options.vectorStore);
+  assertSpecification('model', options.model);
+  const maxTurns = options.maxTurns ?? 4;
+  const maxTokens = options.maxTokens ?? 4096;
+  expectPositiveInteger('maxTurns', maxTurns);
+  expectPositiveInteger('maxTokens', maxTokens);
+  const policies = resolvePolicies(options.policies);
+  const guidelineSearch = new GuidelineSearch({
+    embedder: options.embedder,
+    vectorStore: options.vectorStore,
+    collection: options.collection,
+    ...(options.filter === undefined ? {} : { filter: options.filter }),
+    embedderPolicy: policies.embedder,
+    vectorStorePolicy: policies.vectorStore,
+  });
+
+  async function run(patientId: string, signal: AbortSignal | undefined, emit: (event: BriefingEvent) => void) {
+    const id = PatientIdSchema.safeParse(patientId);
+    if (!id.success) {
+      throw new AidocError('INVALID_INPUT', 'A patient id is a positive integer (1 to 12 digits)', { details: { patientId: String(patientId).slice(0, 40) } });
+    }
+    const { patient, collection } = await gather(
+      {
+        patient: ({ signal: taskSignal }) =>
+          callUpstream('patients.getById', policies.patients, taskSignal, (attemptSignal) =>
+            options.patients.getById(id.data, { signal: attemptSignal }),
+          ),
+        collection: ({ signal: taskSignal }) =>
+          callUpstream('vectorStore.info', policies.vectorStore, taskSignal, (attemptSignal) =>
+            options.vectorStore.info(options.collection, { signal: attemptSignal }),
+          ),
+      },
+      { signal },
+    );
+    if (!collection.exists || collection.pointCount === 0) {
+      throw new AidocError(
+        'COLLECTION_EMPTY',
+        `The guideline collection "${options.collection}" is ${collection.exists ? 'empty' : 'missing'}: run ingestion first (e.g. \`npm run ingest -- <guideline files>\`)`,
+        { details: { collection: options.collection } },
+      );
+    }
+    emit({ type: 'patient_loaded', patientId: patient.id });
+    return runBriefingAgent(
+      { model: options.model, modelPolicy: policies.model, maxTurns, maxTokens },
+      { record: patient, search: guidelineSearch.forRun(), signal, emit },
+    );
+  }
+
+  return {
+    async brief(patientId, briefOptions = {}) {
+      const { value, trace } = await runTraced(`briefing patient ${String(patientId).slice(0, 12)}`, () =>
+        run(patientId, briefOptions.signal, ignoreEvent),
+      );
+      return { ...value, trace };
+    },
+    stream(patientId, briefOptions = {}) {
+      return eventStream<BriefingEvent>(briefOptions.signal, async (emit, signal) => {
+        const startedAt = performance.now();
+        try {
+          const { value, trace } = await runTraced(`briefing patient ${String(patientId).slice(0, 12)}`, () => run(patientId, signal, emit));
+          emit({ type: 'briefing', briefing: value.briefing, sources: value.sources });
+          emit({ type: 'done', usage: value.usage, durationMs: performance.now() - startedAt, trace });
+        } catch (error) {
+          const failure = toAidocError(error);
+          emit({ type: 'error', code: failure.code, message: failure.message, retryable: failure.retryable });
+        }
+      });
+    },
+  };
+}
+
+function ignoreEvent(): void {}
+
+function resolvePolicies(overrides: BriefingPolicies | undefined): Required<BriefingPolicies> {
+  const resolved = { ...DEFAULT_POLICIES, ...overrides };
+  for (const policy of Object.values(resolved)) {
+    // Named pools the application did not define get a default size, once, process-wide.
+    if (typeof policy.pool === 'string') getPool(policy.pool, { concurrency: DEFAULT_POOL_SIZES[policy.pool] ?? 16 });
+  }
+  return resolved;
+}
