@@ -131,3 +131,17 @@ export {
   type SearchInput,
 } from './agent/briefing-protocol.ts';
 export { formatPatientRecord, formatSources, parsePatientRecord, parseSources, type RetrievedSource } from './agent/source-xml.ts';
+
+// The agent loop and the pipelines
+export type { BriefingEvent, BriefingUsage } from './agent/briefing-events.ts';
+export { GuidelineSearch, type GuidelineSearchOptions } from './agent/guideline-search.ts';
+export { callUpstream, runWithPolicy, type CallPolicy } from './executor/call-policy.ts';
+export { MicroBatcher, type MicroBatcherOptions } from './executor/micro-batcher.ts';
+export {
+  createBriefingPipeline,
+  type BriefOptions,
+  type BriefingPipeline,
+  type BriefingPipelineOptions,
+  type BriefingPolicies,
+  type BriefingResult,
+} from './pipelines/briefing-pipeline.ts';

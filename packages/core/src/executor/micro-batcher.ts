@@ -1,5 +1,5 @@
 import { AidocError } from '../errors/aidoc-error.ts';
-import { abortError } from '../errors/to-aidoc-error.ts';
+import { abortError, toAidocError } from '../errors/to-aidoc-error.ts';
 import { expectPositiveInteger } from '../errors/validate-option.ts';
 
 export interface MicroBatcherOptions<Item, Result> {
@@ -78,9 +78,9 @@ export class MicroBatcher<Item, Result> {
     });
     // Every caller may have left by the time it settles; the entry's own rejection is not news.
     promise.catch(() => undefined);
-    const entry: Entry<Result> = { key, batch: batch as Batch<unknown>, promise, resolve, reject };
+    const entry: Entry<Result> = { key, batch: batch, promise, resolve, reject };
     batch.items.push(item);
-    batch.entries.push(entry as Entry<unknown>);
+    batch.entries.push(entry);
     if (key !== undefined) this.#byKey.set(key, entry);
     if (batch.items.length >= this.#options.maxBatchSize) this.#flush(batch);
     return entry;
@@ -99,7 +99,7 @@ export class MicroBatcher<Item, Result> {
     try {
       running = this.#options.execute(batch.items, batch.controller.signal);
     } catch (error) {
-      running = Promise.reject(error as Error);
+      running = Promise.reject(toAidocError(error));
     }
     running.then(
       (results) => {
@@ -141,7 +141,7 @@ export class MicroBatcher<Item, Result> {
         },
         (error: unknown) => {
           signal.removeEventListener('abort', onAbort);
-          reject(error as Error);
+          reject(toAidocError(error));
         },
       );
     });

@@ -1,3 +1,5 @@
+import type { AidocError } from '../errors/aidoc-error.ts';
+import { toAidocError } from '../errors/to-aidoc-error.ts';
 import { linkSignal } from '../executor/abort.ts';
 
 /**
@@ -14,7 +16,7 @@ export function eventStream<Event>(
       const linked = linkSignal(callerSignal);
       const buffer: Event[] = [];
       let finished = false;
-      let failure: unknown;
+      let failure: AidocError | undefined;
       let wake: (() => void) | undefined;
       const notify = (): void => {
         wake?.();
@@ -30,7 +32,7 @@ export function eventStream<Event>(
           notify();
         },
         (error: unknown) => {
-          failure = error;
+          failure = toAidocError(error);
           finished = true;
           notify();
         },

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { AidocError } from '../src/errors/aidoc-error.ts';
+import type { BriefingEvent } from '../src/agent/briefing-events.ts';
+import type { PatientBriefing } from '../src/contracts/patient-briefing.ts';
+import type { ToolCallBlock } from '../src/contracts/chat-model.ts';
+import { createBriefingPipeline, type BriefingPipelineOptions } from '../src/pipelines/briefing-pipeline.ts';
+import {
+  createMockChatModel,
+  createMockEmbedder,
+  createMockPatientRepository,
+  createMockVectorStore,
+  examplePatientRecord,
+  hashEmbedding,
+  type MockChatModel,
+  type MockEmbedder,
+  type MockPatientRepository,
+  type MockTurn,
+  type MockVectorStore,
+} from '../src/testing/index.ts';
+
+const DIMENSIONS = 32;
+const GUIDELINES = [
+  { title: 'CKD drug dosing', section: 'Metformin', text: 'Reduce the metformin dose when eGFR falls below 45 and stop it below 30.' },
+  { title: 'Type 2 diabetes', section: 'Targets', text: 'Aim for an HbA1c around 7% in most adults with type 2 diabetes.' },
+  { title: 'Hypertension', section: 'ACE inhibitors', text: 'Check potassium and creatinine within two weeks of starting an ACE inhibitor.' },
+];
+
+function seededStore(options: { supportsQueryBatch?: boolean; latencyMs?: number } = {}) {
+  return createMockVectorStore({
+    supportsQueryBatch: options.supportsQueryBatch ?? true,
+    latency: { fixedMs: options.latencyMs ?? 0 },
+    collections: {
+      guidelines: {
+        dimensions: DIMENSIONS,
+        points: GUIDELINES.map((guideline) => ({
+          id: randomUUID(),
+          vector: hashEmbedding(guideline.text, DIMENSIONS),
+          payload: { ...guideline, source: `${guideline.title}.md` },
+        })),
+      },
+    },
+  });
+}
+
+const search = (id: string, query: string): ToolCallBlock => ({ type: 'tool_call', id, name: 'search_guidelines', input: { query, limit: 2 } });
+const submit = (id: string, briefing: PatientBriefing): ToolCallBlock => ({ type: 'tool_call', id, name: 'submit_briefing', input: briefing });
+
+function briefingCiting(...citations: string[]): PatientBriefing {
+  return {
+    patientId: '1',
+    summary: '66-year-old with type 2 diabetes and CKD stage 3.',
+    keyConcerns: [{ concern: 'Falling eGFR on metformin', evidence: 'eGFR 38', severity: 'high' }],
+    medicationReview: [{ medication: 'Metformin', assessment: 'Dose too high for eGFR 38', action: 'adjust', citations: citations.slice(0, 1) }],
+    recommendations: [{ recommendation: 'Reduce metformin', rationale: 'eGFR below 45', citations }],
+    followUps: [{ action: 'Repeat eGFR', timeframe: '3 months' }],
+  };
+}
+
+const twoSearchesThenSubmit: MockTurn[] = [
+  { content: [{ type: 'text', text: 'Searching.' }, search('c1', 'metformin dose with low eGFR'), search('c2', 'HbA1c target type 2 diabetes')] },
+  { content: [submit('c3', briefingCiting('S1'))] },
+];
+
+interface Overrides extends Partial<Pick<BriefingPipelineOptions, 'collection' | 'maxTurns'>> {
+  readonly patients?: MockPatientRepository;
+  readonly embedder?: MockEmbedder;
+  readonly vectorStore?: MockVectorStore;
+  readonly model?: MockChatModel;
+  readonly turns?: MockTurn[];
+}
+
+function pipelineWith(overrides: Overrides = {}) {
+  const patients = createMockPatientRepository({ records: [examplePatientRecord('1')], latency: { fixedMs: 20 } });
+  const embedder = createMockEmbedder({ dimensions: DIMENSIONS });
+  const vectorStore = seededStore();
+  const model = createMockChatModel({ turns: overrides.turns ?? twoSearchesThenSubmit });
+  const { turns: _turns, ...adapterOverrides } = overrides;
+  const options = { patients, embedder, vectorStore, model, collection: 'guidelines', ...adapterOverrides };
+  return { pipeline: createBriefingPipeline(options), ...options, options };
+}
+
+describe('createBriefingPipeline', () => {
+  it('returns a validated, cited briefing; a turn of two searches costs 2 upstream round trips', async () => {
+    const { pipeline, embedder, vectorStore, model } = pipelineWith();
+    const result = await pipeline.brief('1');
+    expect(result.briefing.recommendations[0]!.citations).toEqual(['S1']);
+    expect(result.sources.map((source) => source.id)).toEqual(['S1']);
+    expect(result.sources[0]!.text.length).toBeGreaterThan(0);
+    expect(embedder.calls).toHaveLength(1);
+    expect(embedder.calls[0]!.input.texts).toHaveLength(2);
+    expect(vectorStore.calls.filter((call) => call.method === 'queryBatch')).toHaveLength(1);
+    expect(result.usage).toMatchObject({ modelTurns: 2, toolCalls: 3, embeddingCalls: 1, vectorStoreCalls: 1 });
+    // The second turn saw both results, as XML-tagged sources, answering the right calls.
+    const results = model.requests[1]!.messages.at(-1)!.content;
+    expect(results.map((block) => (block.type === 'tool_result' ? block.toolCallId : block.type))).toEqual(['c1', 'c2']);
+    expect(results[0]!.type === 'tool_result' && results[0]!.content).toMatch(/<source id="S1" document="[^"]+"/);
+  });
+
+  it('fetches the patient and the collection info concurrently, and traces every upstream call', async () => {
+    const { pipeline } = pipelineWith({ vectorStore: seededStore({ latencyMs: 20 }) });
+    const { trace } = await pipeline.brief('1');
+    const span = (name: string) => trace.spans.find((candidate) => candidate.name === name)!;
+    expect(span('vectorStore.info').start).toBeLessThan(span('patients.getById').end!);
+    expect(span('patients.getById').start).toBeLessThan(span('vectorStore.info').end!);
+    expect(trace.spans.filter((candidate) => candidate.name === 'model.generate')).toHaveLength(2);
+    expect(trace.spans.some((candidate) => candidate.name === 'embedder.embed')).toBe(true);
+    expect(trace.spans.every((candidate) => candidate.status === 'ok')).toBe(true);
+  });
+
+  it('falls back to parallel queries when the store has no queryBatch', async () => {
+    const { pipeline, vectorStore } = pipelineWith({ vectorStore: seededStore({ supportsQueryBatch: false }) });
+    const { usage } = await pipeline.brief('1');
+    expect(vectorStore.calls.filter((call) => call.method === 'query')).toHaveLength(2);
+    expect(usage.vectorStoreCalls).toBe(2);
+  });
+
+  it('rejects an unknown patient with NOT_FOUND and a malformed id with INVALID_INPUT before any I/O', async () => {
+    const { pipeline, patients } = pipelineWith();
+    await expect(pipeline.brief('999')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const callsBefore = patients.calls.length;
+    await expect(pipeline.brief("1' OR '1'='1")).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(patients.calls).toHaveLength(callsBefore);
+  });
+
+  it('tells the user to run ingestion when the collection is missing or empty', async () => {
+    const missing = pipelineWith({ collection: 'nowhere' });
+    await expect(missing.pipeline.brief('1')).rejects.toMatchObject({ code: 'COLLECTION_EMPTY', message: expect.stringContaining('run ingestion') as string });
+    const emptyStore = createMockVectorStore({ collections: { guidelines: { dimensions: DIMENSIONS } } });
+    const empty = pipelineWith({ vectorStore: emptyStore });
+    await expect(empty.pipeline.brief('1')).rejects.toMatchObject({ code: 'COLLECTION_EMPTY', message: expect.stringContaining('empty') as string });
+  });
+
+  it('rejects citations of sources that were not retrieved, allows one repair, then fails with INVALID_OUTPUT', async () => {
+    const repaired = pipelineWith({ turns: [twoSearchesThenSubmit[0]!, { content: [submit('c3', briefingCiting('S1', 'S99'))] }, { content: [submit('c4', briefingCiting('S2'))] }] });
+    const result = await repaired.pipeline.brief('1');
+    expect(result.briefing.recommendations[0]!.citations).toEqual(['S2']);
+    const feedback = repaired.model.requests[2]!.messages.at(-1)!.content[0]!;
+    expect(feedback).toMatchObject({ type: 'tool_result', toolCallId: 'c3', isError: true });
+    expect(feedback.type === 'tool_result' && feedback.content).toContain('"S99" is not a source retrieved');
+
+    const stubborn = pipelineWith({
+      turns: [twoSearchesThenSubmit[0]!, { content: [submit('c3', briefingCiting('S99'))] }, { content: [submit('c4', briefingCiting('S42'))] }],
+    });
+    await expect(stubborn.pipeline.brief('1')).rejects.toMatchObject({ code: 'INVALID_OUTPUT' });
+  });
+
+  it('reports an unknown tool and malformed tool input to the model once, then fails', async () => {
+    const once = pipelineWith({
+      turns: [
+        { content: [{ type: 'tool_call', id: 'x1', name: 'delete_records', input: {} }] },
+        twoSearchesThenSubmit[0]!,
+        twoSearchesThenSubmit[1]!,
+      ],
+    });
+    await expect(once.pipeline.brief('1')).resolves.toMatchObject({ usage: { modelTurns: 3 } });
+    const twice = pipelineWith({
+      turns: [
+        { content: [{ type: 'tool_call', id: 'x1', name: 'delete_records', input: {} }] },
+        { content: [{ type: 'tool_call', id: 'x2', name: 'search_guidelines', input: { query: 7 } }] },
+      ],
+    });
+    await expect(twice.pipeline.brief('1')).rejects.toMatchObject({ code: 'INVALID_OUTPUT', message: expect.stringContaining('query') as string });
+  });
+
+  it('stops at maxTurns with MAX_TURNS_EXCEEDED', async () => {
+    const searching: MockTurn = { content: [search('again', 'metformin')] };
+    const { pipeline } = pipelineWith({ maxTurns: 3, turns: [searching, searching, searching, searching] });
+    await expect(pipeline.brief('1')).rejects.toMatchObject({ code: 'MAX_TURNS_EXCEEDED' });
+  });
+
+  it('an aborted briefing stops every upstream call it started', async () => {
+    const model = createMockChatModel({ turns: twoSearchesThenSubmit, latency: { fixedMs: 5_000 } });
+    const { pipeline, patients, vectorStore, embedder } = pipelineWith({ model });
+    const controller = new AbortController();
+    const briefing = pipeline.brief('1', { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(model.pending).toBe(1);
+    const abortedAt = performance.now();
+    controller.abort();
+    await expect(briefing).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(performance.now() - abortedAt).toBeLessThan(100);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(model.pending + patients.pending + vectorStore.pending + embedder.pending).toBe(0);
+  });
+
+  it('retries a rate-limited model turn after Retry-After', async () => {
+    const { pipeline, model } = pipelineWith();
+    model.failNext(new AidocError('RATE_LIMITED', '429', { retryAfterMs: 30 }));
+    const startedAt = performance.now();
+    await expect(pipeline.brief('1')).resolves.toBeDefined();
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(25);
+    expect(model.calls.map((call) => call.outcome)).toEqual(['rejected', 'resolved', 'resolved']);
+  });
+
+  it('caches query embeddings and coalesces identical concurrent queries across briefings', async () => {
+    const embedder = createMockEmbedder({ dimensions: DIMENSIONS, latency: { fixedMs: 30 } });
+    // Each conversation: search first, submit once results are in.
+    const model = createMockChatModel({ turns: (request) => twoSearchesThenSubmit[request.messages.length === 1 ? 0 : 1]! });
+    const { pipeline } = pipelineWith({ embedder, model });
+    await Promise.all([pipeline.brief('1'), pipeline.brief('1')]);
+    const embeddedTexts = () => embedder.calls.flatMap((call) => call.input.texts);
+    expect(embeddedTexts()).toHaveLength(2);
+    await pipeline.brief('1');
+    expect(embeddedTexts()).toHaveLength(2);
+  });
+
+  it('streams typed events in order, and a consumer that stops early aborts the run', async () => {
+    const { pipeline } = pipelineWith();
+    const events: BriefingEvent[] = [];
+    for await (const event of pipeline.stream('1')) events.push(event);
+    expect(events.map((event) => event.type)).toEqual([
+      'patient_loaded',
+      'turn_started',
+      'text',
+      'tool_call',
+      'tool_call',
+      'tool_result',
+      'tool_result',
+      'turn_started',
+      'tool_call',
+      'tool_result',
+      'briefing',
+      'done',
+    ]);
+    const done = events.at(-1);
+    expect(done?.type === 'done' && done.trace.spans.length).toBeGreaterThan(3);
+
+    const slowModel = createMockChatModel({ turns: twoSearchesThenSubmit, latency: { fixedMs: 5_000 } });
+    const slow = pipelineWith({ model: slowModel });
+    for await (const event of slow.pipeline.stream('1')) {
+      if (event.type === 'turn_started') break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(slowModel.pending).toBe(0);
+    expect(slowModel.calls[0]?.outcome).toBe('rejected');
+  });
+
+  it('streams an error event (and ends) instead of throwing', async () => {
+    const { pipeline } = pipelineWith();
+    const events: BriefingEvent[] = [];
+    for await (const event of pipeline.stream('404')) events.push(event);
+    expect(events).toEqual([{ type: 'error', code: 'NOT_FOUND', message: expect.any(String) as string, retryable: false }]);
+  });
+
+  it('refuses an adapter written for another contract version', () => {
+    const { options } = pipelineWith();
+    expect(() => createBriefingPipeline({ ...options, model: { ...options.model, specificationVersion: 'v9' as 'v1' } })).toThrow(/model adapter declares specificationVersion "v9"/);
+  });
+});
