@@ -1,7 +1,10 @@
 import type { CallOptions, SpecificationVersion } from './call-options.ts';
 import type { PatientRecord } from './patient-record.ts';
 
-/** A patient in a listing: the id and a label safe to show in a picker (no clinical data). */
+/**
+ * A patient in a listing: the id and a label for a picker (e.g. "Patient 1 — 71 y, T2D, CKD 3b").
+ * Labels never carry names, birth dates or other identifiers.
+ */
 export interface PatientListing {
   readonly id: string;
   readonly label: string;

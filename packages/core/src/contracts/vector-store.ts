@@ -87,14 +87,17 @@ export interface VectorStore {
   readonly maxUpsertBatchSize: number;
   /** Creates the collection when missing; rejects with INVALID_INPUT when it exists with other dimensions. */
   ensureCollection(collection: string, settings: CollectionSettings, options?: CallOptions): Promise<void>;
-  /** Inserts or replaces points by id: running it twice leaves one copy of each point. */
+  /**
+   * Inserts or replaces points by id: running it twice leaves one copy of each point. Resolves
+   * once the points are visible to queries (read-your-writes; Qdrant: `wait: true`).
+   */
   upsert(collection: string, points: readonly VectorPoint[], options?: CallOptions): Promise<void>;
   /** Rejects with NOT_FOUND when the collection does not exist. */
   query(collection: string, query: VectorQuery, options?: CallOptions): Promise<ScoredPoint[]>;
   queryBatch?(collection: string, queries: readonly VectorQuery[], options?: CallOptions): Promise<ScoredPoint[][]>;
   /** Pages through points (ids and payloads, no vectors), e.g. to find a document's stale chunks. */
   scroll(collection: string, request: ScrollRequest, options?: CallOptions): Promise<ScrollPage>;
-  /** Deletes the points with these ids, or matching this filter. Missing ids are not an error. */
+  /** Deletes the points with these ids, or matching this filter (visible once resolved). Missing ids are not an error. */
   delete(collection: string, selector: { readonly ids: readonly string[] } | { readonly filter: Filter }, options?: CallOptions): Promise<void>;
   /** Never rejects for a missing collection: `exists` says so. */
   info(collection: string, options?: CallOptions): Promise<CollectionInfo>;

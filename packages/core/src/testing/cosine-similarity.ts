@@ -1,0 +1,19 @@
+/**
+ * Cosine similarity of two vectors of equal length, clamped to `[-1, 1]` against rounding; `0`
+ * when either vector is all zeros (no direction to compare).
+ */
+export function cosineSimilarity(left: ArrayLike<number>, right: ArrayLike<number>): number {
+  let dot = 0;
+  let leftNorm = 0;
+  let rightNorm = 0;
+  const length = Math.min(left.length, right.length);
+  for (let index = 0; index < length; index++) {
+    const a = left[index] ?? 0;
+    const b = right[index] ?? 0;
+    dot += a * b;
+    leftNorm += a * a;
+    rightNorm += b * b;
+  }
+  if (leftNorm === 0 || rightNorm === 0) return 0;
+  return Math.min(1, Math.max(-1, dot / Math.sqrt(leftNorm * rightNorm)));
+}

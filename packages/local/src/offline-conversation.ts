@@ -1,0 +1,105 @@
+import {
+  PatientRecordSchema,
+  SEARCH_TOOL_NAME,
+  SUBMIT_TOOL_NAME,
+  parsePatientRecord,
+  parseSources,
+  type ChatMessage,
+  type PatientRecord,
+  type ToolCallBlock,
+  type ToolResultBlock,
+} from '@aidoc/core';
+import type { RetrievedEvidence } from './offline-briefing-writer.ts';
+import type { ParsedSource } from './offline-quote-selector.ts';
+
+/** Where the briefing conversation stands, read from its messages. */
+export interface ConversationState {
+  /** The patient record of the first user message that holds one. */
+  readonly record: PatientRecord | undefined;
+  /** Why there is no record: none found, or it fails the schema. */
+  readonly recordProblem: string | undefined;
+  /** Every `search_guidelines` result so far (failed searches included, with no sources). */
+  readonly searches: readonly { readonly query: string | undefined; readonly isError: boolean; readonly sources: readonly ParsedSource[] }[];
+  /** Set when the last message answers a `submit_briefing` call with an error: a repair request. */
+  readonly repairRequest: { readonly submitted: unknown; readonly errorText: string } | undefined;
+  /** True when a `submit_briefing` call was answered without error. */
+  readonly accepted: boolean;
+  /** How many tool calls the conversation holds, so new call ids stay unique. */
+  readonly toolCallCount: number;
+}
+
+/** Reads the conversation. Pure: the same messages give the same state. */
+export function readConversation(messages: readonly ChatMessage[]): ConversationState {
+  const calls = new Map<string, ToolCallBlock>();
+  const results: ToolResultBlock[] = [];
+  for (const message of messages) {
+    for (const block of message.content) {
+      if (block.type === 'tool_call') calls.set(block.id, block);
+      else if (block.type === 'tool_result') results.push(block);
+    }
+  }
+  const { record, recordProblem } = findRecord(messages);
+  const searches = results
+    .filter((result) => {
+      const name = calls.get(result.toolCallId)?.name;
+      // A result whose call is unknown still counts when it looks like search results.
+      return name === SEARCH_TOOL_NAME || (name === undefined && result.content.includes('<search_results'));
+    })
+    .map((result) => ({
+      query: queryOf(calls.get(result.toolCallId)),
+      isError: result.isError === true,
+      sources: result.isError === true ? [] : parseSources(result.content),
+    }));
+  const last = messages.at(-1);
+  const submitError =
+    last?.role === 'user'
+      ? last.content.find(
+          (block): block is ToolResultBlock => block.type === 'tool_result' && block.isError === true && calls.get(block.toolCallId)?.name === SUBMIT_TOOL_NAME,
+        )
+      : undefined;
+  return {
+    record,
+    recordProblem,
+    searches,
+    repairRequest: submitError === undefined ? undefined : { submitted: calls.get(submitError.toolCallId)?.input, errorText: submitError.content },
+    accepted: results.some((result) => result.isError !== true && calls.get(result.toolCallId)?.name === SUBMIT_TOOL_NAME),
+    toolCallCount: calls.size,
+  };
+}
+
+/** Groups the sources of the successful searches by query and lists each source id once. */
+export function collectEvidence(state: ConversationState): RetrievedEvidence {
+  const byQuery = new Map<string, ParsedSource[]>();
+  const byId = new Map<string, ParsedSource>();
+  for (const search of state.searches) {
+    for (const source of search.sources) if (!byId.has(source.id)) byId.set(source.id, source);
+    if (search.query === undefined) continue;
+    byQuery.set(search.query, [...(byQuery.get(search.query) ?? []), ...search.sources]);
+  }
+  return { byQuery, all: [...byId.values()] };
+}
+
+function queryOf(call: ToolCallBlock | undefined): string | undefined {
+  const input = call?.input;
+  return typeof input === 'object' && input !== null && 'query' in input && typeof input.query === 'string' ? input.query : undefined;
+}
+
+function findRecord(messages: readonly ChatMessage[]): { record: PatientRecord | undefined; recordProblem: string | undefined } {
+  for (const message of messages) {
+    if (message.role !== 'user') continue;
+    const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n');
+    if (!text.includes('<patient_record')) continue;
+    let data: unknown;
+    try {
+      data = parsePatientRecord(text);
+    } catch {
+      return { record: undefined, recordProblem: 'the <patient_record> element does not hold valid JSON' };
+    }
+    if (data === undefined) continue;
+    const parsed = PatientRecordSchema.safeParse(data);
+    if (parsed.success) return { record: parsed.data, recordProblem: undefined };
+    const issue = parsed.error.issues[0];
+    return { record: undefined, recordProblem: `the patient record does not match the schema at ${issue?.path.map(String).join('.') || '(root)'}` };
+  }
+  return { record: undefined, recordProblem: 'no <patient_record> element was found in the user messages' };
+}
