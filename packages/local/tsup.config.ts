@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The scan worker is its own entry: worker threads load it by file name.
+  entry: { index: 'src/index.ts', 'file-vector-store-scan-worker': 'src/file-vector-store-scan-worker.ts' },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
   clean: true,

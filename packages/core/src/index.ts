@@ -104,6 +104,7 @@ export {
   type PatientRecord,
 } from './contracts/patient-record.ts';
 export type { PatientListing, PatientRepository } from './contracts/patient-repository.ts';
+export { compileFilter, isEmptyFilter, matchesFilter, type PayloadPredicate } from './contracts/payload-filter.ts';
 export { assertSpecification } from './contracts/specification.ts';
 export type {
   CollectionInfo,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VectorPoint } from '../src/contracts/vector-store.ts';
-import { CONFORMANCE_POINTS, createMockVectorStore, matchesFilter } from '../src/testing/index.ts';
+import { matchesFilter } from '../src/contracts/payload-filter.ts';
+import { CONFORMANCE_POINTS, createMockVectorStore } from '../src/testing/index.ts';
 
 const id = (index: number): string => `00000000-0000-4000-8000-${index.toString(16).padStart(12, '0')}`;
 const points = (count: number): VectorPoint[] =>

@@ -9,3 +9,5 @@ export { normalizeText, stem, tokenize, QUERY_FRAMING_WORDS, STOPWORDS, type Tok
 export { createJsonPatientRepository, type JsonPatientRepository, type JsonPatientRepositoryOptions } from './json-patient-repository.ts';
 export { createOfflineModel, type OfflineModelLatency, type OfflineModelOptions } from './offline-model.ts';
 export { sampleGuidelineFileNames, sampleGuidelineFiles, sampleGuidelinesDirectory, samplePatientsFile } from './sample-data.ts';
+export { createFileVectorStore, type FileVectorStore } from './file-vector-store.ts';
+export type { FileVectorStoreOptions } from './file-vector-store-options.ts';

@@ -25,6 +25,10 @@ export const AidocErrorCode = {
   MAX_TURNS_EXCEEDED: 'MAX_TURNS_EXCEEDED',
   /** The vector collection is missing or empty: run ingestion first. */
   COLLECTION_EMPTY: 'COLLECTION_EMPTY',
+  /** Another writer holds the resource (e.g. a file-backed store's writer lock). */
+  LOCKED: 'LOCKED',
+  /** Stored data failed its integrity check (a torn or damaged file); nothing was loaded from it. */
+  DATA_CORRUPTED: 'DATA_CORRUPTED',
   /** Something blocked the event loop past the monitor's threshold (monitor `throw` mode). */
   EVENT_LOOP_BLOCKED: 'EVENT_LOOP_BLOCKED',
   /** A bug or an unclassified failure. The `cause` holds the original error. */

@@ -110,5 +110,4 @@ export type {
 export { seededRandom } from './seeded-random.ts';
 export { hashEmbedding } from './hash-embedding.ts';
 export { cosineSimilarity } from './cosine-similarity.ts';
-export { matchesFilter } from './payload-filter.ts';
 export { examplePatientRecord } from './example-patient-record.ts';

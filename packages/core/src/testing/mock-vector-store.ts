@@ -15,7 +15,7 @@ import { AidocError } from '../errors/aidoc-error.ts';
 import { expectPositiveInteger, invalidOption } from '../errors/validate-option.ts';
 import { cosineSimilarity } from './cosine-similarity.ts';
 import { MockAdapter, type MockAdapterOptions, type MockCall, type MockControls } from './mock-adapter.ts';
-import { matchesFilter, validateFilter } from './payload-filter.ts';
+import { compileFilter, type PayloadPredicate } from '../contracts/payload-filter.ts';
 import { isList } from './is-list.ts';
 
 export type MockVectorStoreMethod = 'ensureCollection' | 'upsert' | 'query' | 'queryBatch' | 'scroll' | 'delete' | 'info';
@@ -219,10 +219,10 @@ class SimulatedVectorStore extends MockAdapter<MockVectorStoreCall> implements M
       respond: () => {
         const stored = this.#collection(collection);
         if (!Number.isInteger(request.limit) || request.limit < 1) throw new AidocError('INVALID_INPUT', 'mock-vector-store: scroll limit must be a positive integer');
-        validateFilter(request.filter);
+        const matches = filterPredicate(request.filter);
         // Like Qdrant: points in id order, starting at the first id >= offset.
         const matching = sortedPoints(stored).filter(
-          (point) => (request.offset === undefined || point.id >= request.offset) && matchesFilter(point.payload, request.filter),
+          (point) => (request.offset === undefined || point.id >= request.offset) && matches(point.payload),
         );
         const page = matching.slice(0, request.limit);
         return {
@@ -244,9 +244,9 @@ class SimulatedVectorStore extends MockAdapter<MockVectorStoreCall> implements M
         if ('ids' in selector && isList(selector.ids)) {
           for (const id of selector.ids) stored.points.delete(id);
         } else if ('filter' in selector && typeof selector.filter === 'object' && selector.filter !== null) {
-          validateFilter(selector.filter);
+          const matches = compileFilter(selector.filter);
           for (const point of [...stored.points.values()]) {
-            if (matchesFilter(point.payload, selector.filter)) stored.points.delete(point.id);
+            if (matches(point.payload)) stored.points.delete(point.id);
           }
         } else {
           throw new AidocError('INVALID_INPUT', 'mock-vector-store: delete takes { ids } or { filter }');
@@ -294,10 +294,10 @@ class SimulatedVectorStore extends MockAdapter<MockVectorStoreCall> implements M
     if (query.scoreThreshold !== undefined && !Number.isFinite(query.scoreThreshold)) {
       throw new AidocError('INVALID_INPUT', 'mock-vector-store: scoreThreshold must be a finite number');
     }
-    validateFilter(query.filter);
+    const matches = filterPredicate(query.filter);
     const scored: ScoredPoint[] = [];
     for (const point of collection.points.values()) {
-      if (!matchesFilter(point.payload, query.filter)) continue;
+      if (!matches(point.payload)) continue;
       const score = cosineSimilarity(vector, point.vector);
       if (query.scoreThreshold !== undefined && score < query.scoreThreshold) continue;
       scored.push({ id: point.id, score, payload: point.payload });
@@ -339,4 +339,9 @@ function compareIds(left: string, right: string): number {
 function copyPayload(payload: Payload): Payload {
   if (typeof payload !== 'object' || payload === null) throw new AidocError('INVALID_INPUT', 'mock-vector-store: a payload is an object');
   return Object.fromEntries(Object.entries(payload).map(([key, value]) => [key, Array.isArray(value) ? [...(value as unknown[])] : value])) as Payload;
+}
+
+/** The filter's predicate; no filter matches everything. Rejects a malformed filter (INVALID_INPUT). */
+function filterPredicate(filter: unknown): PayloadPredicate {
+  return filter === undefined ? () => true : compileFilter(filter);
 }
