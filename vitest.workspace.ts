@@ -17,4 +17,20 @@ export default [
     ...sourceConditions,
     test: { name: 'local', root: 'packages/local', include: ['test/**/*.test.ts'] },
   }),
+  defineProject({
+    ...sourceConditions,
+    test: { name: 'embedder-vertex', root: 'packages/embedder-vertex', include: ['test/**/*.test.ts'] },
+  }),
+  defineProject({
+    ...sourceConditions,
+    test: { name: 'vector-store-qdrant', root: 'packages/vector-store-qdrant', include: ['test/**/*.test.ts'] },
+  }),
+  defineProject({
+    ...sourceConditions,
+    test: { name: 'patient-repo-postgres', root: 'packages/patient-repo-postgres', include: ['test/**/*.test.ts'] },
+  }),
+  defineProject({
+    ...sourceConditions,
+    test: { name: 'llm-anthropic', root: 'packages/llm-anthropic', include: ['test/**/*.test.ts'] },
+  }),
 ];

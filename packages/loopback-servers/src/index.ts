@@ -1,0 +1,2 @@
+// Each loopback server is exported here.
+export {};

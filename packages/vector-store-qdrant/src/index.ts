@@ -1,0 +1,2 @@
+// The adapter's factory is exported here.
+export {};
