@@ -14,7 +14,7 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['vitest.config.ts', 'vitest.workspace.ts', 'packages/*/tsup.config.ts'],
+          allowDefaultProject: ['vitest.config.ts', 'vitest.workspace.ts', 'tsup.base.ts', 'packages/*/tsup.config.ts'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

@@ -1,36 +1,15 @@
-// The test projects, one per package. vitest.config.ts passes this list as `test.projects`
-// (vitest 4+ no longer reads workspace files by itself).
+// The test projects, one per package (plus the docs' code samples). vitest.config.ts passes this
+// list as `test.projects` (vitest 4+ no longer reads workspace files by itself). Every project
+// resolves workspace packages to their sources through the `@aidoc/source` condition.
 import { defineProject } from 'vitest/config';
 
-const sourceConditions = { resolve: { conditions: ['@aidoc/source'] }, ssr: { resolve: { conditions: ['@aidoc/source'] } } };
+const project = (name: string, root: string, include = ['test/**/*.test.ts']) =>
+  defineProject({
+    resolve: { conditions: ['@aidoc/source'] },
+    ssr: { resolve: { conditions: ['@aidoc/source'] } },
+    test: { name, root, include },
+  });
 
-export default [
-  defineProject({
-    ...sourceConditions,
-    test: { name: 'docs', root: 'docs', include: ['*.test.ts'] },
-  }),
-  defineProject({
-    ...sourceConditions,
-    test: { name: 'core', root: 'packages/core', include: ['test/**/*.test.ts'] },
-  }),
-  defineProject({
-    ...sourceConditions,
-    test: { name: 'local', root: 'packages/local', include: ['test/**/*.test.ts'] },
-  }),
-  defineProject({
-    ...sourceConditions,
-    test: { name: 'embedder-vertex', root: 'packages/embedder-vertex', include: ['test/**/*.test.ts'] },
-  }),
-  defineProject({
-    ...sourceConditions,
-    test: { name: 'vector-store-qdrant', root: 'packages/vector-store-qdrant', include: ['test/**/*.test.ts'] },
-  }),
-  defineProject({
-    ...sourceConditions,
-    test: { name: 'patient-repo-postgres', root: 'packages/patient-repo-postgres', include: ['test/**/*.test.ts'] },
-  }),
-  defineProject({
-    ...sourceConditions,
-    test: { name: 'llm-anthropic', root: 'packages/llm-anthropic', include: ['test/**/*.test.ts'] },
-  }),
-];
+const packages = ['core', 'local', 'embedder-vertex', 'vector-store-qdrant', 'patient-repo-postgres', 'llm-anthropic'];
+
+export default [project('docs', 'docs', ['*.test.ts']), ...packages.map((name) => project(name, `packages/${name}`))];

@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { TaskGraph } from '@aidoc/core';
 import type { Benchmark } from './lib/bench-result.ts';
 import { median, round } from './lib/measure.ts';
-import { levels, longestPath, randomDag, seededRandom, type RandomDag } from './lib/random-dag.ts';
+import { seededRandom } from '@aidoc/core/testing';
+import { levels, longestPath, randomDag, type RandomDag } from './lib/random-dag.ts';
 
 async function timedTask(latencyMs: number, durations: number[], index: number): Promise<number> {
   const start = performance.now();

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Filter, VectorPoint } from '@aidoc/core';
+import { seededRandom } from '@aidoc/core/testing';
 import { createFileVectorStore } from '@aidoc/local';
 import type { Benchmark, BenchResult, BenchScale } from './lib/bench-result.ts';
 import { median, percentile, round } from './lib/measure.ts';
@@ -166,18 +167,6 @@ function unitVector(random: () => number): Float32Array {
   const scale = 1 / Math.sqrt(squares);
   for (let index = 0; index < DIMENSIONS; index++) vector[index] = vector[index]! * scale;
   return vector;
-}
-
-/** mulberry32: a small seeded generator, so every run measures the same data. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** `gc()` without starting node with --expose-gc, so memory figures are measured after collection. */

@@ -4,18 +4,6 @@ export interface RandomDag {
   readonly dependsOn: readonly (readonly number[])[];
 }
 
-/** A small seeded generator (mulberry32) so graphs are reproducible run to run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomDag(size: number, random: () => number, options: { minLatencyMs: number; maxLatencyMs: number; edgeProbability: number }): RandomDag {
   const latenciesMs = Array.from({ length: size }, () => Math.round(options.minLatencyMs + random() * (options.maxLatencyMs - options.minLatencyMs)));
   const dependsOn = Array.from({ length: size }, (_, index) =>

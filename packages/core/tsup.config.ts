@@ -1,15 +1,6 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.ts';
 
-export default defineConfig({
+export default packageBuild({
   entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
-  external: ['vitest'],
-  format: ['esm', 'cjs'],
-  // One copy of shared modules (AsyncLocalStorage, pools, monitor state) for both entries, in CJS too.
-  splitting: true,
-  dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
-  clean: true,
-  sourcemap: true,
-  target: 'node22',
-  shims: true,
-  tsconfig: 'tsconfig.json',
+  external: ['vitest', 'unpdf', '@opentelemetry/api'],
 });

@@ -1,13 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
-  clean: true,
-  sourcemap: true,
-  target: 'node22',
-  shims: true,
-  tsconfig: 'tsconfig.json',
-  external: ['@aidoc/core', '@anthropic-ai/sdk'],
-});
+export default packageBuild({ entry: ['src/index.ts'], external: ['@aidoc/core', '@anthropic-ai/sdk'] });

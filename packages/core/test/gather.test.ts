@@ -3,21 +3,8 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { AidocError } from '../src/errors/aidoc-error.ts';
 import { gather, gatherSettled } from '../src/executor/gather.ts';
 import { ConcurrencyPool } from '../src/executor/pool.ts';
+import { delay } from './support/delay.ts';
 import { runTraced } from '../src/tracing/trace-context.ts';
-
-function delay<T>(ms: number, value: T, signal?: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(value);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 describe('gather', () => {
   it('runs an object of calls concurrently and returns typed results by key', async () => {

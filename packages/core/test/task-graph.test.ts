@@ -2,22 +2,8 @@ import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { AidocError } from '../src/errors/aidoc-error.ts';
 import { TaskGraph, taskGraph } from '../src/executor/task-graph.ts';
+import { delay } from './support/delay.ts';
 import { runTraced, withSpan } from '../src/tracing/trace-context.ts';
-
-/** Resolves after `ms` (virtual time under fake timers), or rejects when `signal` aborts. */
-function delay<T>(ms: number, value: T, signal?: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(value);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 afterEach(() => {
   vi.useRealTimers();
