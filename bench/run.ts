@@ -3,12 +3,26 @@
 // to bench/results/ (a timestamped file and latest.json).
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { briefingTurn } from './briefing-turn.ts';
+import { concurrentBriefings } from './concurrent-briefings.ts';
 import { criticalPathAdherence } from './critical-path-adherence.ts';
 import { eventLoopMonitorOverhead } from './event-loop-monitor-overhead.ts';
 import { executorOverhead } from './executor-overhead.ts';
+import { ingestThroughput } from './ingest-throughput.ts';
+import { retrievalQuality } from './retrieval-quality.ts';
+import { vectorSearch } from './vector-search.ts';
 import { passes, type Benchmark, type BenchResult, type BenchScale } from './lib/bench-result.ts';
 
-const benchmarks: Benchmark[] = [executorOverhead, criticalPathAdherence, eventLoopMonitorOverhead];
+const benchmarks: Benchmark[] = [
+  executorOverhead,
+  criticalPathAdherence,
+  eventLoopMonitorOverhead,
+  briefingTurn,
+  ingestThroughput,
+  concurrentBriefings,
+  vectorSearch,
+  retrievalQuality,
+];
 
 const scale: BenchScale = process.argv.includes('--quick') ? 'quick' : 'full';
 const only = process.argv.find((argument) => argument.startsWith('--only='))?.slice('--only='.length);

@@ -146,3 +146,16 @@ export {
   type BriefingPolicies,
   type BriefingResult,
 } from './pipelines/briefing-pipeline.ts';
+export { DEFAULT_POOLS, type DefaultPoolName } from './pipelines/default-pools.ts';
+export { chunkDocument, type ChunkingOptions, type DocumentChunk } from './pipelines/ingest/chunker.ts';
+export {
+  createIngestPipeline,
+  type IngestOptions,
+  type IngestPipeline,
+  type IngestPipelineOptions,
+} from './pipelines/ingest/ingest-pipeline.ts';
+export type { IngestProgress, IngestProgressListener } from './pipelines/ingest/ingest-progress.ts';
+export type { DocumentReport, DocumentStatus, IngestReport, IngestTotals } from './pipelines/ingest/ingest-report.ts';
+export type { IngestSource, InlineDocument } from './pipelines/ingest/ingest-sources.ts';
+export { pointId, type PointIdentity } from './pipelines/ingest/point-id.ts';
+export type { DocumentFormat, SourceDocument } from './pipelines/ingest/source-document.ts';

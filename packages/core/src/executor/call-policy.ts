@@ -48,7 +48,7 @@ export function runWithPolicy<T>(
 
 /**
  * One call to an upstream (an adapter method) the way core makes every such call: a `call`
- * span, the policy's pool, timeout and retry, and failures normalised to AidocError. Adapters
+ * span (`annotate` adds attributes such as a batch size), the policy's pool, timeout and retry, and failures normalised to AidocError. Adapters
  * stay thin: they translate, core orchestrates.
  */
 export function callUpstream<T>(
@@ -56,10 +56,12 @@ export function callUpstream<T>(
   policy: CallPolicy,
   signal: AbortSignal | undefined,
   call: (signal: AbortSignal | undefined) => Promise<T>,
+  annotate?: (span: Span) => void,
 ): Promise<T> {
   return withSpan(
     name,
     async (span) => {
+      if (span !== undefined) annotate?.(span);
       try {
         return await runWithPolicy(call, policy, { signal, span, name });
       } catch (error) {

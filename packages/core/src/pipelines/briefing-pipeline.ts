@@ -17,6 +17,7 @@ import { gather } from '../executor/gather.ts';
 import { getPool } from '../executor/pool-registry.ts';
 import type { Trace } from '../tracing/span.ts';
 import { runTraced } from '../tracing/trace-context.ts';
+import { DEFAULT_POOLS, type DefaultPoolName } from './default-pools.ts';
 import { eventStream } from './event-stream.ts';
 
 /** Policies per upstream; unset fields take the defaults below. */
@@ -82,8 +83,6 @@ const DEFAULT_POLICIES: Required<BriefingPolicies> = {
   patients: { pool: 'patients', timeoutMs: 5_000, retry: { attempts: 2 } },
 };
 
-/** Default sizes of the named pools, created when the application has not defined them. */
-const DEFAULT_POOL_SIZES: Record<string, number> = { model: 64, embedder: 16, vectorStore: 32, patients: 32 };
 
 /**
  * Creates the briefing pipeline: fetch the patient record and the collection info concurrently,
@@ -176,7 +175,7 @@ function resolvePolicies(overrides: BriefingPolicies | undefined): Required<Brie
   const resolved = { ...DEFAULT_POLICIES, ...overrides };
   for (const policy of Object.values(resolved)) {
     // Named pools the application did not define get a default size, once, process-wide.
-    if (typeof policy.pool === 'string') getPool(policy.pool, { concurrency: DEFAULT_POOL_SIZES[policy.pool] ?? 16 });
+    if (typeof policy.pool === 'string') getPool(policy.pool, DEFAULT_POOLS[policy.pool as DefaultPoolName] ?? DEFAULT_POOLS.embedder);
   }
   return resolved;
 }

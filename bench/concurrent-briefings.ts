@@ -1,0 +1,84 @@
+// 1,000 concurrent briefings on the embedded defaults' offline model with simulated upstream
+// latencies (2.5 s per model turn, embed 150 ms, search 30 ms). Targets: wall time <= 1.05x one
+// briefing's, event-loop delay p99 < 20 ms. Reports CPU ms and heap bytes per briefing. Pools
+// are sized to the simulated upstream (as an application sizes them to its quotas).
+import { performance } from 'node:perf_hooks';
+import { createBriefingPipeline, createEventLoopMonitor, createIngestPipeline, definePools, resetPools } from '@aidoc/core';
+import { createMockEmbedder, createMockVectorStore } from '@aidoc/core/testing';
+import { createJsonPatientRepository, createOfflineModel, sampleGuidelinesDirectory, samplePatientsFile } from '@aidoc/local';
+import type { Benchmark } from './lib/bench-result.ts';
+import { round } from './lib/measure.ts';
+
+const MODEL_TURN_MS = 2_500;
+const EMBED_MS = 150;
+const SEARCH_MS = 30;
+const DIMENSIONS = 256;
+
+async function setUp(concurrency: number) {
+  resetPools();
+  definePools({
+    model: { concurrency },
+    embedder: { concurrency },
+    vectorStore: { concurrency },
+    patients: { concurrency },
+  });
+  const vectorStore = createMockVectorStore({ maxUpsertBatchSize: 1024 });
+  // Ingest at full speed, then switch the simulated latency on for the briefings.
+  await createIngestPipeline({ embedder: createMockEmbedder({ dimensions: DIMENSIONS, maxBatchSize: 256 }), vectorStore, collection: 'guidelines' }).ingest([
+    sampleGuidelinesDirectory,
+  ]);
+  const slowStore = createMockVectorStore({
+    latency: { fixedMs: SEARCH_MS },
+    collections: { guidelines: { dimensions: DIMENSIONS, points: vectorStore.storedPoints('guidelines') ?? [] } },
+  });
+  return createBriefingPipeline({
+    patients: createJsonPatientRepository({ file: samplePatientsFile }),
+    embedder: createMockEmbedder({ dimensions: DIMENSIONS, maxBatchSize: 256, latency: { fixedMs: EMBED_MS } }),
+    vectorStore: slowStore,
+    model: createOfflineModel({ latencyMs: MODEL_TURN_MS }),
+    collection: 'guidelines',
+  });
+}
+
+export const concurrentBriefings: Benchmark = {
+  name: 'concurrent briefings',
+  async run(scale) {
+    const count = scale === 'full' ? 1_000 : 200;
+    const pipeline = await setUp(count);
+    const patientIds = ['1', '2', '3', '4', '5', '6'];
+
+    let start = performance.now();
+    await pipeline.brief('1');
+    const oneMs = performance.now() - start;
+
+    const monitor = createEventLoopMonitor({ thresholdMs: 50 }).start();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let heapPeak = heapBefore;
+    const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 100);
+    const cpuBefore = process.cpuUsage();
+    start = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: count }, (_, index) => pipeline.brief(patientIds[index % patientIds.length]!)));
+    const allMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuBefore);
+    clearInterval(sampler);
+    const stats = monitor.stats();
+    monitor.stop();
+    resetPools();
+    const failures = results.filter((result) => result.status === 'rejected').length;
+    const details = {
+      briefings: count,
+      failures,
+      oneBriefingMs: round(oneMs, 1),
+      allBriefingsMs: round(allMs, 1),
+      eventLoopP99Ms: round(stats.p99Ms, 2),
+      eventLoopMaxMs: round(stats.maxMs, 2),
+      cpuMsPerBriefing: round((cpu.user + cpu.system) / 1000 / count, 2),
+      heapBytesPerBriefing: Math.round((heapPeak - heapBefore) / count),
+    };
+    return [
+      { name: `${count} concurrent briefings (offline model, 2.5 s turns)`, metric: 'wall / one briefing', value: round(allMs / oneMs, 3), target: 1.05, unit: 'x', details },
+      { name: `${count} concurrent briefings: event-loop delay`, metric: 'p99', value: round(stats.p99Ms, 2), target: 20, unit: ' ms', details },
+      { name: `${count} concurrent briefings: failures`, metric: 'failed briefings', value: failures, target: 0, details },
+    ];
+  },
+};
