@@ -1,4 +1,4 @@
-import type { RetrievedSource } from '@aidoc/core';
+import { TtlCache, type RetrievedSource } from '@aidoc/core';
 
 /** A guideline passage as the offline model reads it back from a tool result. */
 export type ParsedSource = Omit<RetrievedSource, 'pointId'>;
@@ -40,15 +40,14 @@ export function selectQuote(request: QuoteRequest): Quote | undefined {
   let chosen: { quote: Quote; order: readonly number[] } | undefined;
   const candidates = [...request.preferred.map((source) => ({ source, preferred: true })), ...request.others.map((source) => ({ source, preferred: false }))];
   for (const { source, preferred } of candidates) {
-    splitSentences(source.text).forEach((sentence, sentenceIndex) => {
-      if (request.exclude.has(sentence) || !isQuotable(sentence)) return;
-      const lower = sentence.toLowerCase();
+    for (const { sentence, lower, index, actionLike } of quotableSentences(source.text)) {
+      if (request.exclude.has(sentence)) continue;
       const hits = request.keywords.filter((keyword) => lower.includes(keyword)).length;
-      if (hits < (preferred ? 1 : 2)) return;
-      const score = hits * 2 + (ACTION_WORDS.test(sentence) ? 1 : 0) + (preferred ? 2 : 0);
-      const order = [-score, -source.score, sourceNumber(source.id), sentenceIndex];
+      if (hits < (preferred ? 1 : 2)) continue;
+      const score = hits * 2 + (actionLike ? 1 : 0) + (preferred ? 2 : 0);
+      const order = [-score, -source.score, sourceNumber(source.id), index];
       if (chosen === undefined || compareOrder(order, chosen.order) < 0) chosen = { quote: { source, sentence }, order };
-    });
+    }
   }
   return chosen?.quote;
 }
@@ -57,8 +56,8 @@ export function selectQuote(request: QuoteRequest): Quote | undefined {
 export function firstQuotableSentence(sources: readonly ParsedSource[]): Quote | undefined {
   const ordered = [...sources].sort((left, right) => right.score - left.score || sourceNumber(left.id) - sourceNumber(right.id));
   for (const source of ordered) {
-    const sentence = splitSentences(source.text).find((candidate) => isQuotable(candidate));
-    if (sentence !== undefined) return { source, sentence };
+    const first = quotableSentences(source.text)[0];
+    if (first !== undefined) return { source, sentence: first.sentence };
   }
   return undefined;
 }
@@ -73,6 +72,31 @@ export function splitSentences(text: string): string[] {
     .flatMap((line) => line.split(/(?<=[.!?])\s+(?=["'(A-Z0-9])/))
     .map((sentence) => sentence.trim())
     .filter((sentence) => sentence.length > 0);
+}
+
+interface QuotableSentence {
+  readonly sentence: string;
+  readonly lower: string;
+  /** Position among all the passage's sentences (ties go to the earlier one). */
+  readonly index: number;
+  readonly actionLike: boolean;
+}
+
+/**
+ * The same guideline passages come back in briefing after briefing; splitting and screening
+ * them once per distinct text keeps the offline model's CPU per briefing low under load.
+ */
+const quotableByText = new TtlCache<string, readonly QuotableSentence[]>({ maxEntries: 4096, ttlMs: 3_600_000 });
+
+function quotableSentences(text: string): readonly QuotableSentence[] {
+  let sentences = quotableByText.get(text);
+  if (sentences === undefined) {
+    sentences = splitSentences(text).flatMap((sentence, index) =>
+      isQuotable(sentence) ? [{ sentence, lower: sentence.toLowerCase(), index, actionLike: ACTION_WORDS.test(sentence) }] : [],
+    );
+    quotableByText.set(text, sentences);
+  }
+  return sentences;
 }
 
 function isQuotable(sentence: string): boolean {
@@ -95,8 +119,26 @@ function compareOrder(left: readonly number[], right: readonly number[]): number
 
 /** Whether a source's text mentions any of the terms (case-insensitive, on word boundaries). */
 export function mentionsAny(source: ParsedSource, terms: readonly string[]): boolean {
-  const text = source.text.toLowerCase();
-  return terms.some((term) => new RegExp(`(^|[^a-z0-9])${escapeRegExp(term.toLowerCase())}($|[^a-z0-9])`).test(text));
+  let text = lowerByText.get(source.text);
+  if (text === undefined) {
+    text = source.text.toLowerCase();
+    lowerByText.set(source.text, text);
+  }
+  return terms.some((term) => wordPattern(term).test(text));
+}
+
+const lowerByText = new TtlCache<string, string>({ maxEntries: 4096, ttlMs: 3_600_000 });
+
+const wordPatterns = new TtlCache<string, RegExp>({ maxEntries: 1024, ttlMs: 3_600_000 });
+
+/** `term` on word boundaries, case-insensitive; compiled once per term. */
+function wordPattern(term: string): RegExp {
+  let pattern = wordPatterns.get(term);
+  if (pattern === undefined) {
+    pattern = new RegExp(`(^|[^a-z0-9])${escapeRegExp(term.toLowerCase())}($|[^a-z0-9])`);
+    wordPatterns.set(term, pattern);
+  }
+  return pattern;
 }
 
 function escapeRegExp(text: string): string {
