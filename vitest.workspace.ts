@@ -12,4 +12,8 @@ const project = (name: string, root: string, include = ['test/**/*.test.ts']) =>
 
 const packages = ['core', 'local', 'embedder-vertex', 'vector-store-qdrant', 'patient-repo-postgres', 'llm-anthropic'];
 
-export default [project('docs', 'docs', ['*.test.ts']), ...packages.map((name) => project(name, `packages/${name}`))];
+export default [
+  project('docs', 'docs', ['*.test.ts']),
+  project('examples', 'examples', ['*/test/**/*.test.ts']),
+  ...packages.map((name) => project(name, `packages/${name}`)),
+];
