@@ -19,7 +19,8 @@ interface Sample {
 }
 
 async function markdownFiles(): Promise<string[]> {
-  const docs = (await readdir(path.join(root, 'docs'))).filter((name) => name.endsWith('.md')).map((name) => path.join(root, 'docs', name));
+  const inDocs = await readdir(path.join(root, 'docs'), { recursive: true });
+  const docs = inDocs.filter((name) => name.endsWith('.md')).map((name) => path.join(root, 'docs', name));
   const packages = await readdir(path.join(root, 'packages'));
   const readmes = packages.map((name) => path.join(root, 'packages', name, 'README.md'));
   const existing = await Promise.all(
