@@ -9,6 +9,7 @@ import { criticalPathAdherence } from './critical-path-adherence.ts';
 import { eventLoopMonitorOverhead } from './event-loop-monitor-overhead.ts';
 import { executorOverhead } from './executor-overhead.ts';
 import { ingestThroughput } from './ingest-throughput.ts';
+import { postgresRead } from './postgres-read.ts';
 import { retrievalQuality } from './retrieval-quality.ts';
 import { vectorSearch } from './vector-search.ts';
 import { passes, type Benchmark, type BenchResult, type BenchScale } from './lib/bench-result.ts';
@@ -22,6 +23,7 @@ const benchmarks: Benchmark[] = [
   concurrentBriefings,
   vectorSearch,
   retrievalQuality,
+  postgresRead,
 ];
 
 const scale: BenchScale = process.argv.includes('--quick') ? 'quick' : 'full';
