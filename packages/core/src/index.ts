@@ -9,7 +9,7 @@ export type { RunOptions, TaskContext, TaskFunction, TaskOptions, TaskOutcome } 
 export { TaskGraph, TaskGraphBuilder, taskGraph, type SettledResults } from './executor/task-graph.ts';
 
 // Executor: pools, retry, timeout, abort, coalescing, caching
-export { linkSignal, sleep, throwIfAborted, type LinkedSignal } from './executor/abort.ts';
+export { linkSignal, raceWithAbort, sleep, throwIfAborted, type LinkedSignal } from './executor/abort.ts';
 export { Coalescer, type CoalesceOptions } from './executor/coalesce.ts';
 export { ConcurrencyPool, type PoolOptions, type PoolRate, type PoolRunOptions } from './executor/pool.ts';
 export { definePools, getPool, listPools, resetPools, type PoolConfig } from './executor/pool-registry.ts';
@@ -46,6 +46,7 @@ export {
   type RenderLatencyBreakdownOptions,
 } from './tracing/latency-breakdown.ts';
 export { setOpenTelemetryEnabled } from './tracing/opentelemetry-bridge.ts';
+export { toTraceJson, type SpanJson, type TraceJson } from './tracing/trace-json.ts';
 export { renderWaterfall, type WaterfallOptions } from './tracing/waterfall.ts';
 
 // Never block the event loop

@@ -1,7 +1,6 @@
-import { AidocError, abortError, estimateTokens, throwIfAborted } from '@aidoc/core';
+import { AidocError, abortError, estimateTokens, raceWithAbort, throwIfAborted } from '@aidoc/core';
 import type { EmbedOptions, Embedder } from '@aidoc/core';
 import { PredictionServiceClient, helpers, type protos } from '@google-cloud/aiplatform';
-import { raceWithAbort } from './race-with-abort.ts';
 import { resolveVertexSettings, type ResolvedVertexSettings, type VertexEmbedderSettings } from './vertex-embedder-settings.ts';
 import { toClientSetupError, toVertexError } from './vertex-error.ts';
 import { VERTEX_MAX_TOKENS_PER_REQUEST, maxTextsPerRequest } from './vertex-limits.ts';

@@ -4,6 +4,8 @@ import {
   AidocError,
   Coalescer,
   abortError,
+  compileFilter,
+  raceWithAbort,
   throwIfAborted,
   type CallOptions,
   type CollectionInfo,
@@ -16,7 +18,6 @@ import {
   type VectorQuery,
   type VectorStore,
 } from '@aidoc/core';
-import { untilAborted } from './file-vector-store-abort.ts';
 import { StoredCollection } from './file-vector-store-collection.ts';
 import { collectionFilePath, fileVersion, isTemporaryFileName, readCollectionFile, writeCollectionFile } from './file-vector-store-file-format.ts';
 import {
@@ -29,7 +30,6 @@ import {
 } from './file-vector-store-input.ts';
 import { acquireStoreLock, type StoreLock } from './file-vector-store-lock.ts';
 import { resolveFileVectorStoreOptions, type FileVectorStoreOptions } from './file-vector-store-options.ts';
-import { compileFilter } from '@aidoc/core';
 import type { ScanQuery } from './file-vector-store-scan.ts';
 import { VectorScanner } from './file-vector-store-scanner.ts';
 import { WriteCoalescer } from './file-vector-store-write-coalescer.ts';
@@ -177,7 +177,7 @@ class LocalFileVectorStore implements FileVectorStore {
       this.#opening = undefined;
       throw error;
     });
-    return untilAborted(this.#opening, signal);
+    return raceWithAbort(this.#opening, signal);
   }
 
   async #ensureCollection(name: string, settings: CollectionSettings, signal: AbortSignal | undefined): Promise<void> {
@@ -194,7 +194,7 @@ class LocalFileVectorStore implements FileVectorStore {
           { details: { collection: name, dimensions: existing.collection.dimensions, requested: settings.dimensions } },
         );
       }
-      return untilAborted(existing.saved, signal);
+      return raceWithAbort(existing.saved, signal);
     }
     if (this.readOnly) throw this.#readOnlyError('create', name);
     throwIfAborted(signal);
@@ -205,7 +205,7 @@ class LocalFileVectorStore implements FileVectorStore {
     created.saved.catch(() => {
       if (this.#collections.get(name) === created) this.#collections.delete(name);
     });
-    return untilAborted(created.saved, signal);
+    return raceWithAbort(created.saved, signal);
   }
 
   async #upsert(name: string, points: readonly VectorPoint[], signal: AbortSignal | undefined): Promise<void> {
@@ -238,7 +238,7 @@ class LocalFileVectorStore implements FileVectorStore {
   async #scroll(name: string, request: ScrollRequest, signal: AbortSignal | undefined): Promise<ScrollPage> {
     const { collection } = await this.#require(name, signal);
     const prepared = prepareScroll(request);
-    return untilAborted(collection.gate.shared(() => collection.scroll(prepared)), signal);
+    return raceWithAbort(collection.gate.shared(() => collection.scroll(prepared)), signal);
   }
 
   async #info(name: string, signal: AbortSignal | undefined): Promise<CollectionInfo> {
@@ -280,9 +280,9 @@ class LocalFileVectorStore implements FileVectorStore {
       // Wrapped, so the gate does not wait for the write (which needs the gate itself).
       return change(open.collection) ? { written: open.writes.request() } : { written: Promise.resolve() };
     });
-    const result = await untilAborted(applied, signal);
+    const result = await raceWithAbort(applied, signal);
     if (result === undefined) throw abortError(signal!);
-    await untilAborted(result.written, signal);
+    await raceWithAbort(result.written, signal);
   }
 
   async #search(name: string, queries: readonly VectorQuery[], label: string, signal: AbortSignal | undefined): Promise<ScoredPoint[][]> {
@@ -311,7 +311,7 @@ class LocalFileVectorStore implements FileVectorStore {
       });
       return results;
     });
-    return untilAborted(search, signal);
+    return raceWithAbort(search, signal);
   }
 
   /** The collection, or NOT_FOUND. */

@@ -1,5 +1,6 @@
+import { listenOnLoopback } from './listen-on-loopback.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { defaultAnthropicReply } from './anthropic-loopback-default-responder.ts';
 import {
@@ -316,15 +317,7 @@ export async function startAnthropicLoopbackServer(options: AnthropicLoopbackSer
     };
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const { url, port } = await listenOnLoopback(server);
 
   return {
     url,

@@ -1,5 +1,6 @@
+import { listenOnLoopback } from './listen-on-loopback.ts';
 import { createServer, STATUS_CODES, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { QdrantLoopbackCollections } from './qdrant-loopback-collections.ts';
 import { describeQdrantFault, type QdrantLoopbackFault } from './qdrant-loopback-faults.ts';
 import { QdrantLoopbackHttpError } from './qdrant-loopback-http-error.ts';
@@ -284,17 +285,10 @@ export async function startQdrantLoopbackServer(options: QdrantLoopbackServerOpt
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { url } = await listenOnLoopback(server);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     requests,
     specViolations,
     failNext(fault, times = 1) {

@@ -1,6 +1,6 @@
 import { estimateTokens } from '@aidoc/core';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 import { vertexLoopbackEmbedding } from './vertex-loopback-embedding.ts';
 import type { VertexLoopbackFault, VertexLoopbackFaultOptions } from './vertex-loopback-faults.ts';
 
@@ -316,18 +316,11 @@ export async function startVertexLoopbackServer(options: VertexLoopbackServerOpt
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { url, port } = await listenOnLoopback(server);
 
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url,
     clientOptions: { apiEndpoint: '127.0.0.1', port, protocol: 'http', fallback: true },
     get requests() {
       return requests;

@@ -1,4 +1,4 @@
-import { AidocError, abortError, linkSignal, throwIfAborted } from '@aidoc/core';
+import { AidocError, raceWithAbort, withTimeout } from '@aidoc/core';
 import { toQdrantAidocError, type QdrantCallContext } from './qdrant-error.ts';
 
 /** What one Qdrant request needs: where it goes (for errors), the caller's signal, its deadline. */
@@ -16,28 +16,14 @@ export interface QdrantRequestOptions extends QdrantCallContext {
  * Every failure is mapped to an AidocError; nothing is retried here (core retries).
  */
 export async function sendQdrantRequest<T>(options: QdrantRequestOptions, send: (init: { signal: AbortSignal }) => Promise<T>): Promise<T> {
-  throwIfAborted(options.signal);
-  const linked = linkSignal(options.signal);
-  const timer = setTimeout(() => {
-    linked.controller.abort(
-      new AidocError('TIMEOUT', `Qdrant ${options.operation} took longer than ${options.timeoutMs} ms (\`timeoutMs\`)`, {
-        details: { operation: options.operation, collection: options.collection, timeoutMs: options.timeoutMs },
-      }),
-    );
-  }, options.timeoutMs);
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(abortError(linked.signal));
-    linked.signal.addEventListener('abort', onAbort, { once: true });
-  });
   try {
-    return await Promise.race([send({ signal: linked.signal }), aborted]);
+    return await withTimeout((signal) => raceWithAbort(send({ signal }), signal), options.timeoutMs, {
+      signal: options.signal,
+      name: `Qdrant ${options.operation} (\`timeoutMs\`)`,
+    });
   } catch (error) {
-    if (linked.signal.aborted) throw abortError(linked.signal);
+    // Our own TIMEOUT and ABORTED (or the caller's AidocError reason) pass through unchanged.
+    if (AidocError.isInstance(error)) throw error;
     throw toQdrantAidocError(error, options);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort !== undefined) linked.signal.removeEventListener('abort', onAbort);
-    linked.dispose();
   }
 }

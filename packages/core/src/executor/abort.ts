@@ -63,3 +63,22 @@ export function linkSignal(parent: AbortSignal | undefined): LinkedSignal {
     dispose: () => parent.removeEventListener('abort', onAbort),
   };
 }
+
+/**
+ * Settles like `promise`, or rejects with `abortError(signal)` as soon as `signal` fires,
+ * whichever comes first; the listener is removed either way. For work that cannot be cancelled
+ * (a client without signal support, a scan other callers share): the caller stops waiting at
+ * once while the work runs on. A rejection of `promise` after the abort is absorbed.
+ */
+export function raceWithAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(abortError(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.finally(() => signal.removeEventListener('abort', onAbort)).then(resolve, reject);
+  });
+}
