@@ -1,11 +1,13 @@
 import type {
   ChatMessage,
+  ContentBlock,
   ChatModel,
   GenerateRequest,
   GenerateResult,
   StopReason,
   TextBlock,
   ToolCallBlock,
+  ToolDefinition,
   Usage,
 } from '../contracts/chat-model.ts';
 import { estimateTokens } from '../contracts/estimate-tokens.ts';
@@ -168,11 +170,33 @@ function completeTurn(turn: MockTurn, request: MockGenerateInput, modelId: strin
     content: turn.content.map((block) => ({ ...block })),
     stopReason: turn.stopReason ?? (hasToolCall ? 'tool_use' : 'end_turn'),
     usage: turn.usage ?? {
-      inputTokens: estimateTokens(request.system + JSON.stringify(request.messages) + JSON.stringify(request.tools)),
-      outputTokens: estimateTokens(JSON.stringify(turn.content)),
+      inputTokens: estimateTokens(request.system) + request.tools.reduce((sum, tool) => sum + toolTokens(tool), 0) + blocksTokens(request.messages.flatMap((message) => message.content)),
+      outputTokens: blocksTokens(turn.content),
     },
     model: turn.model ?? modelId,
   };
+}
+
+/** Tool definitions repeat on every turn; their (JSON-schema-heavy) estimate is kept per definition. */
+const toolTokenCache = new WeakMap<ToolDefinition, number>();
+function toolTokens(tool: ToolDefinition): number {
+  let tokens = toolTokenCache.get(tool);
+  if (tokens === undefined) {
+    tokens = estimateTokens(tool.name + tool.description + JSON.stringify(tool.inputSchema));
+    toolTokenCache.set(tool, tokens);
+  }
+  return tokens;
+}
+
+/** A usage estimate per block, without serialising the whole conversation on every turn. */
+function blocksTokens(blocks: readonly ContentBlock[]): number {
+  let tokens = 0;
+  for (const block of blocks) {
+    if (block.type === 'text') tokens += estimateTokens(block.text);
+    else if (block.type === 'tool_result') tokens += estimateTokens(block.content);
+    else tokens += estimateTokens(block.name + JSON.stringify(block.input ?? null));
+  }
+  return tokens;
 }
 
 function validateRequest(request: MockGenerateInput, strictToolResults: boolean): void {
