@@ -55,3 +55,12 @@ describe('toAidocError', () => {
     expect(abortError(plain.signal).code).toBe('ABORTED');
   });
 });
+
+describe('deadlines from AbortSignal.timeout', () => {
+  it('map to TIMEOUT, not ABORTED', async () => {
+    const signal = AbortSignal.timeout(1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(abortError(signal).code).toBe('TIMEOUT');
+    expect(toAidocError(signal.reason).code).toBe('TIMEOUT');
+  });
+});

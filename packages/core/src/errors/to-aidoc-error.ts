@@ -7,6 +7,9 @@ import { AidocError, AidocErrorCode } from './aidoc-error.ts';
  */
 export function toAidocError(error: unknown, fallbackMessage = 'Unexpected failure'): AidocError {
   if (AidocError.isInstance(error)) return error;
+  if (isTimeoutLike(error)) {
+    return new AidocError(AidocErrorCode.TIMEOUT, 'The operation timed out', { cause: error });
+  }
   if (isAbortLike(error)) {
     return new AidocError(AidocErrorCode.ABORTED, 'The operation was aborted', { cause: error });
   }
@@ -18,6 +21,8 @@ export function toAidocError(error: unknown, fallbackMessage = 'Unexpected failu
 export function abortError(signal: AbortSignal): AidocError {
   const reason: unknown = signal.reason;
   if (AidocError.isInstance(reason)) return reason;
+  // `AbortSignal.timeout(ms)` aborts with a TimeoutError: a deadline, not a cancellation.
+  if (isTimeoutLike(reason)) return new AidocError(AidocErrorCode.TIMEOUT, 'The operation timed out', { cause: reason });
   return new AidocError(AidocErrorCode.ABORTED, 'The operation was aborted', { cause: reason });
 }
 
@@ -28,4 +33,8 @@ function isAbortLike(error: unknown): boolean {
     'name' in error &&
     error.name === 'AbortError'
   );
+}
+
+function isTimeoutLike(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'name' in error && error.name === 'TimeoutError';
 }

@@ -46,6 +46,11 @@ export interface BriefingPipelineOptions {
   /** Output token budget of one model turn. @default 4096 */
   readonly maxTokens?: number;
   /**
+   * Query embeddings kept for reuse across briefings (the same questions recur across patients).
+   * @default { maxEntries: 1000, ttlMs: 600_000 }
+   */
+  readonly queryCache?: { readonly maxEntries: number; readonly ttlMs: number };
+  /**
    * Pools, timeouts and retries per upstream. Pools are process-wide and named (`definePools`),
    * so every pipeline in the process shares one budget per upstream.
    */
@@ -112,13 +117,15 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
     ...(options.filter === undefined ? {} : { filter: options.filter }),
     embedderPolicy: policies.embedder,
     vectorStorePolicy: policies.vectorStore,
+    ...(options.queryCache === undefined ? {} : { queryCache: options.queryCache }),
   });
 
-  async function run(patientId: string, signal: AbortSignal | undefined, emit: (event: BriefingEvent) => void) {
+  async function run(patientId: string, signal: AbortSignal | undefined, emit: (event: BriefingEvent) => void, trace: Trace) {
     const id = PatientIdSchema.safeParse(patientId);
     if (!id.success) {
       throw new AidocError('INVALID_INPUT', 'A patient id is a positive integer (1 to 12 digits)', { details: { patientId: String(patientId).slice(0, 40) } });
     }
+    trace.root.setAttribute('patient.id', id.data);
     const { patient, collection } = await gather(
       {
         patient: ({ signal: taskSignal }) =>
@@ -148,16 +155,14 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
 
   return {
     async brief(patientId, briefOptions = {}) {
-      const { value, trace } = await runTraced(`briefing patient ${String(patientId).slice(0, 12)}`, () =>
-        run(patientId, briefOptions.signal, ignoreEvent),
-      );
+      const { value, trace } = await runTraced(TRACE_NAME, (trace) => run(patientId, briefOptions.signal, ignoreEvent, trace));
       return { ...value, trace };
     },
     stream(patientId, briefOptions = {}) {
       return eventStream<BriefingEvent>(briefOptions.signal, async (emit, signal) => {
         const startedAt = performance.now();
         try {
-          const { value, trace } = await runTraced(`briefing patient ${String(patientId).slice(0, 12)}`, () => run(patientId, signal, emit));
+          const { value, trace } = await runTraced(TRACE_NAME, (trace) => run(patientId, signal, emit, trace));
           emit({ type: 'briefing', briefing: value.briefing, sources: value.sources });
           emit({ type: 'done', usage: value.usage, durationMs: performance.now() - startedAt, trace });
         } catch (error) {
@@ -170,6 +175,9 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
 }
 
 function ignoreEvent(): void {}
+
+/** One name for every briefing trace (a stable metrics label); the patient id is an attribute. */
+const TRACE_NAME = 'briefing';
 
 function resolvePolicies(overrides: BriefingPolicies | undefined): Required<BriefingPolicies> {
   const resolved = { ...DEFAULT_POLICIES, ...overrides };

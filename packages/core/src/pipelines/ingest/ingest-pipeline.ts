@@ -44,8 +44,8 @@ export interface IngestPipelineOptions {
   readonly upsertBatchSize?: number;
   /**
    * The shared pools (names registered with `definePools`, or pools) the adapter calls run in.
-   * The default names are created on first use when nobody defined them (`embedder`: 16 calls
-   * in flight, `vector-store`: 8); a name you pass must be defined.
+   * The default names are created on first use when nobody defined them, with the sizes of
+   * `DEFAULT_POOLS` (shared with the briefing pipeline); a name you pass must be defined.
    * @default { embedder: 'embedder', vectorStore: 'vectorStore' }
    */
   readonly pools?: { readonly embedder?: string | ConcurrencyPool; readonly vectorStore?: string | ConcurrencyPool };
