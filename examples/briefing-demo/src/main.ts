@@ -1,11 +1,16 @@
 // The whole pipeline on the embedded defaults (no keys, no servers): ingest the sample guidelines
-// into a file-backed vector store, then brief a sample patient with the offline rule-based model,
-// and print the briefing with its sources, the request's waterfall and its latency breakdown.
+// into a file-backed vector store, brief a sample patient with the offline rule-based model, print
+// the briefing with its sources, the request's waterfall and its latency breakdown, then serve the
+// briefing web page (Ctrl-C stops it).
 //
-//   npm run demo                 patient 1
+//   npm run demo                 patient 1, then the web page
 //   npm run demo -- 3            another sample patient (1-6)
+//   npm run demo -- 1 --no-serve print the briefing and exit
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { loadConfig } from '@aidoc/example-config';
+import { buildServer } from '@aidoc/example-server/build-server';
+import { shutdown } from '@aidoc/example-server/shutdown';
 import { createBriefingPipeline, createIngestPipeline, renderLatencyBreakdown, renderWaterfall, type IngestProgress } from '@aidoc/core';
 import {
   createFileVectorStore,
@@ -16,14 +21,18 @@ import {
   samplePatientsFile,
 } from '@aidoc/local';
 
-const patientId = process.argv[2] ?? '1';
-const directory = path.resolve(import.meta.dirname, '..', '.aidoc', 'vectors');
+const positional = process.argv.slice(2).filter((argument) => !argument.startsWith('--'));
+const patientId = positional[0] ?? '1';
+const serve = !process.argv.includes('--no-serve');
+// The data directory the server and the ingest CLI use too (AIDOC_DATA_DIR), so the page serves what was ingested here.
+const config = loadConfig(process.env);
+const directory = path.join(config.AIDOC_DATA_DIR, 'vectors');
 await mkdir(directory, { recursive: true });
 
 const embedder = createHashingEmbedder();
-await using vectorStore = createFileVectorStore({ directory });
+const vectorStore = createFileVectorStore({ directory });
 
-console.log(`Ingesting the sample guidelines into ${path.relative(process.cwd(), directory)} ...`);
+console.log(`Ingesting the sample guidelines into ${directory} ...`);
 // Sources are named relative to `sourceRoot`, so re-runs recognise the same files from any directory.
 const ingest = createIngestPipeline({ embedder, vectorStore, collection: 'guidelines', sourceRoot: sampleGuidelinesDirectory });
 const report = await ingest.ingest([sampleGuidelinesDirectory], {
@@ -61,3 +70,21 @@ console.log(`\n${usage.modelTurns} model turns, ${usage.toolCalls} tool calls, $
 console.log(renderWaterfall(trace, { width: 50, color: process.stdout.isTTY }));
 console.log();
 console.log(renderLatencyBreakdown(trace));
+
+// The writer lock goes before the server opens the store to read it.
+await vectorStore.close();
+if (serve) {
+  const server = await buildServer({ config, logger: false });
+  await server.listen({ host: config.HOST, port: config.PORT });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.PORT;
+  console.log(`\nThe briefing page: http://${config.HOST}:${port}/  (Ctrl-C stops the server)`);
+  const stop = (): void => {
+    shutdown(server, { drainMs: 2_000 }).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
