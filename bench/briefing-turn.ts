@@ -3,17 +3,15 @@
 // gather ~180 ms with 4 upstream round trips. Ours (the briefing pipeline's agent loop) must stay
 // within 1.05x the critical path (180 ms) and use 2 round trips: one batched embedding call and
 // one queryBatch.
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createBriefingPipeline, type PatientBriefing } from '@aidoc/core';
+import { createBriefingPipeline } from '@aidoc/core';
 import {
+  createGuidelineVectorStore,
   createMockChatModel,
   createMockEmbedder,
   createMockPatientRepository,
-  createMockVectorStore,
   examplePatientRecord,
-  hashEmbedding,
-  type MockTurn,
+  scriptedBriefingTurns,
 } from '@aidoc/core/testing';
 import type { Benchmark } from './lib/bench-result.ts';
 import { median, round } from './lib/measure.ts';
@@ -25,34 +23,9 @@ const QUERIES = ['metformin dose with reduced eGFR', 'HbA1c target in older adul
 
 function upstreams() {
   const embedder = createMockEmbedder({ dimensions: DIMENSIONS, latency: { fixedMs: EMBED_MS } });
-  const vectorStore = createMockVectorStore({
-    latency: { fixedMs: SEARCH_MS },
-    collections: {
-      guidelines: {
-        dimensions: DIMENSIONS,
-        points: ['Reduce metformin below eGFR 45.', 'An HbA1c near 7% suits most adults.'].map((text) => ({
-          id: randomUUID(),
-          vector: hashEmbedding(text, DIMENSIONS),
-          payload: { text, title: 'Sample', section: 'Dosing', source: 'sample.md' },
-        })),
-      },
-    },
-  });
+  const vectorStore = createGuidelineVectorStore({ dimensions: DIMENSIONS, latency: { fixedMs: SEARCH_MS } });
   return { embedder, vectorStore };
 }
-
-const briefing: PatientBriefing = {
-  patientId: '1',
-  summary: 'Sample patient.',
-  keyConcerns: [],
-  medicationReview: [],
-  recommendations: [{ recommendation: 'Review metformin.', rationale: 'Low eGFR.', citations: ['S1'] }],
-  followUps: [],
-};
-const turns: MockTurn[] = [
-  { content: QUERIES.map((query, index) => ({ type: 'tool_call', id: `c${index}`, name: 'search_guidelines', input: { query, limit: 1 } })) },
-  { content: [{ type: 'tool_call', id: 'submit', name: 'submit_briefing', input: briefing }] },
-];
 
 async function ours(): Promise<{ ms: number; roundTrips: number }> {
   const { embedder, vectorStore } = upstreams();
@@ -60,7 +33,7 @@ async function ours(): Promise<{ ms: number; roundTrips: number }> {
     patients: createMockPatientRepository({ records: [examplePatientRecord('1')] }),
     embedder,
     vectorStore,
-    model: createMockChatModel({ turns }),
+    model: createMockChatModel({ turns: scriptedBriefingTurns(QUERIES) }),
     collection: 'guidelines',
   });
   const { trace } = await pipeline.brief('1');

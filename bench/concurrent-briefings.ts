@@ -5,8 +5,8 @@
 // request) and a scripted model (no text work), which isolates the library's own cost. Pools are
 // sized to the simulated upstream, as an application sizes them to its quotas.
 import { performance } from 'node:perf_hooks';
-import { createBriefingPipeline, type ChatModel, type PatientBriefing, createEventLoopMonitor, createIngestPipeline, definePools, resetPools } from '@aidoc/core';
-import { createMockChatModel, createMockEmbedder, createMockVectorStore, type MockTurn } from '@aidoc/core/testing';
+import { createBriefingPipeline, type ChatModel, createEventLoopMonitor, createIngestPipeline, definePools, resetPools } from '@aidoc/core';
+import { createMockChatModel, createMockEmbedder, createMockVectorStore, scriptedBriefingTurns } from '@aidoc/core/testing';
 import { createJsonPatientRepository, createOfflineModel, sampleGuidelinesDirectory, samplePatientsFile } from '@aidoc/local';
 import type { Benchmark } from './lib/bench-result.ts';
 import { round } from './lib/measure.ts';
@@ -44,26 +44,8 @@ async function setUp(concurrency: number, model: ChatModel) {
 
 /** A model that answers instantly in CPU terms: three searches, then a briefing citing S1. */
 function scriptedModel(): ChatModel {
-  const briefing = (patientId: string): PatientBriefing => ({
-    patientId,
-    summary: 'Scripted briefing.',
-    keyConcerns: [],
-    medicationReview: [],
-    recommendations: [{ recommendation: 'Follow the cited guidance.', rationale: 'Retrieved.', citations: ['S1'] }],
-    followUps: [],
-  });
   const queries = ['metformin dose with reduced kidney function', 'blood pressure targets', 'potassium monitoring'];
-  return createMockChatModel({
-    latency: { fixedMs: MODEL_TURN_MS },
-    turns: (request): MockTurn => {
-      if (request.messages.length === 1) {
-        return { content: queries.map((query, index) => ({ type: 'tool_call', id: `s${index}`, name: 'search_guidelines', input: { query, limit: 4 } })) };
-      }
-      const first = request.messages[0]?.content[0];
-      const patientId = /<patient_record id="(\d+)"/.exec(first?.type === 'text' ? first.text : '')?.[1] ?? '1';
-      return { content: [{ type: 'tool_call', id: 'submit', name: 'submit_briefing', input: briefing(patientId) }] };
-    },
-  });
+  return createMockChatModel({ latency: { fixedMs: MODEL_TURN_MS }, turns: scriptedBriefingTurns(queries) });
 }
 
 async function measure(name: string, count: number, model: ChatModel) {

@@ -1,17 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AidocError } from '../src/errors/aidoc-error.ts';
 import type { BriefingEvent } from '../src/agent/briefing-events.ts';
-import type { PatientBriefing } from '../src/contracts/patient-briefing.ts';
-import type { ToolCallBlock } from '../src/contracts/chat-model.ts';
 import { createBriefingPipeline, type BriefingPipelineOptions } from '../src/pipelines/briefing-pipeline.ts';
 import {
   createMockChatModel,
   createMockEmbedder,
   createMockPatientRepository,
-  createMockVectorStore,
+  createGuidelineVectorStore,
+  exampleBriefing,
   examplePatientRecord,
-  hashEmbedding,
+  searchCall,
+  submitCall,
   type MockChatModel,
   type MockEmbedder,
   type MockPatientRepository,
@@ -20,42 +19,14 @@ import {
 } from '../src/testing/index.ts';
 
 const DIMENSIONS = 32;
-const GUIDELINES = [
-  { title: 'CKD drug dosing', section: 'Metformin', text: 'Reduce the metformin dose when eGFR falls below 45 and stop it below 30.' },
-  { title: 'Type 2 diabetes', section: 'Targets', text: 'Aim for an HbA1c around 7% in most adults with type 2 diabetes.' },
-  { title: 'Hypertension', section: 'ACE inhibitors', text: 'Check potassium and creatinine within two weeks of starting an ACE inhibitor.' },
-];
 
 function seededStore(options: { supportsQueryBatch?: boolean; latencyMs?: number } = {}) {
-  return createMockVectorStore({
-    supportsQueryBatch: options.supportsQueryBatch ?? true,
-    latency: { fixedMs: options.latencyMs ?? 0 },
-    collections: {
-      guidelines: {
-        dimensions: DIMENSIONS,
-        points: GUIDELINES.map((guideline) => ({
-          id: randomUUID(),
-          vector: hashEmbedding(guideline.text, DIMENSIONS),
-          payload: { ...guideline, source: `${guideline.title}.md` },
-        })),
-      },
-    },
-  });
+  return createGuidelineVectorStore({ dimensions: DIMENSIONS, supportsQueryBatch: options.supportsQueryBatch ?? true, latency: { fixedMs: options.latencyMs ?? 0 } });
 }
 
-const search = (id: string, query: string): ToolCallBlock => ({ type: 'tool_call', id, name: 'search_guidelines', input: { query, limit: 2 } });
-const submit = (id: string, briefing: PatientBriefing): ToolCallBlock => ({ type: 'tool_call', id, name: 'submit_briefing', input: briefing });
-
-function briefingCiting(...citations: string[]): PatientBriefing {
-  return {
-    patientId: '1',
-    summary: '66-year-old with type 2 diabetes and CKD stage 3.',
-    keyConcerns: [{ concern: 'Falling eGFR on metformin', evidence: 'eGFR 38', severity: 'high' }],
-    medicationReview: [{ medication: 'Metformin', assessment: 'Dose too high for eGFR 38', action: 'adjust', citations: citations.slice(0, 1) }],
-    recommendations: [{ recommendation: 'Reduce metformin', rationale: 'eGFR below 45', citations }],
-    followUps: [{ action: 'Repeat eGFR', timeframe: '3 months' }],
-  };
-}
+const search = (id: string, query: string) => searchCall(id, query);
+const submit = submitCall;
+const briefingCiting = (...citations: string[]) => exampleBriefing('1', citations);
 
 const twoSearchesThenSubmit: MockTurn[] = [
   { content: [{ type: 'text', text: 'Searching.' }, search('c1', 'metformin dose with low eGFR'), search('c2', 'HbA1c target type 2 diabetes')] },
@@ -126,7 +97,7 @@ describe('createBriefingPipeline', () => {
   it('tells the user to run ingestion when the collection is missing or empty', async () => {
     const missing = pipelineWith({ collection: 'nowhere' });
     await expect(missing.pipeline.brief('1')).rejects.toMatchObject({ code: 'COLLECTION_EMPTY', message: expect.stringContaining('run ingestion') as string });
-    const emptyStore = createMockVectorStore({ collections: { guidelines: { dimensions: DIMENSIONS } } });
+    const emptyStore = createGuidelineVectorStore({ dimensions: DIMENSIONS, empty: true });
     const empty = pipelineWith({ vectorStore: emptyStore });
     await expect(empty.pipeline.brief('1')).rejects.toMatchObject({ code: 'COLLECTION_EMPTY', message: expect.stringContaining('empty') as string });
   });

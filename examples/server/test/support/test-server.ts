@@ -1,14 +1,12 @@
 // Builds servers over mocks of the four adapters for the route tests.
-import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { PatientBriefing, ToolCallBlock } from '@aidoc/core';
 import {
   createMockChatModel,
   createMockEmbedder,
+  createGuidelineVectorStore,
   createMockPatientRepository,
-  createMockVectorStore,
   examplePatientRecord,
-  hashEmbedding,
+  scriptedBriefingTurns,
   type MockChatModel,
   type MockChatModelOptions,
   type MockEmbedder,
@@ -20,36 +18,12 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer, type BuildServerOptions } from '../../src/build-server.ts';
 
 const DIMENSIONS = 32;
-const GUIDELINES = [
-  { title: 'CKD drug dosing', section: 'Metformin', text: 'Reduce the metformin dose when eGFR falls below 45 and stop it below 30.' },
-  { title: 'Type 2 diabetes', section: 'Targets', text: 'Aim for an HbA1c around 7% in most adults with type 2 diabetes.' },
-  { title: 'Hypertension', section: 'ACE inhibitors', text: 'Check potassium and creatinine within two weeks of starting an ACE inhibitor.' },
-];
 
 export const API_KEY = 'test-key-0123456789abcdef';
 
-const search = (id: string, query: string): ToolCallBlock => ({ type: 'tool_call', id, name: 'search_guidelines', input: { query, limit: 2 } });
-
-function briefingCiting(patientId: string, citation: string): PatientBriefing {
-  return {
-    patientId,
-    summary: 'Type 2 diabetes with CKD stage 3.',
-    keyConcerns: [{ concern: 'Falling eGFR on metformin', evidence: 'eGFR 38', severity: 'high' }],
-    medicationReview: [{ medication: 'Metformin', assessment: 'Dose too high for eGFR 38', action: 'adjust', citations: [citation] }],
-    recommendations: [{ recommendation: 'Reduce metformin', rationale: 'eGFR below 45', citations: [citation] }],
-    followUps: [{ action: 'Repeat eGFR', timeframe: '3 months' }],
-  };
-}
-
 /** A model that searches twice, then submits a briefing citing S1; any number of briefings. */
 export function scriptedModel(options: Omit<MockChatModelOptions, 'turns'> = {}): MockChatModel {
-  return createMockChatModel({
-    ...options,
-    turns: (request) =>
-      request.messages.length === 1
-        ? { content: [{ type: 'text', text: 'Searching.' }, search('c1', 'metformin dose with low eGFR'), search('c2', 'HbA1c target type 2 diabetes')] }
-        : { content: [{ type: 'tool_call', id: 'c3', name: 'submit_briefing', input: briefingCiting('1', 'S1') }] },
-  });
+  return createMockChatModel({ ...options, turns: scriptedBriefingTurns() });
 }
 
 export interface TestAdapters {
@@ -63,14 +37,9 @@ export interface TestAdapters {
 
 export function mockAdapters(overrides: Partial<Omit<TestAdapters, 'closed' | 'close'>> & { emptyCollection?: boolean } = {}): TestAdapters {
   const closed = { count: 0 };
-  const points = overrides.emptyCollection === true ? [] : GUIDELINES.map((guideline) => ({
-    id: randomUUID(),
-    vector: hashEmbedding(guideline.text, DIMENSIONS),
-    payload: { ...guideline, source: `${guideline.title}.md` },
-  }));
   return {
     embedder: overrides.embedder ?? createMockEmbedder({ dimensions: DIMENSIONS }),
-    vectorStore: overrides.vectorStore ?? createMockVectorStore({ collections: { guidelines: { dimensions: DIMENSIONS, points } } }),
+    vectorStore: overrides.vectorStore ?? createGuidelineVectorStore({ dimensions: DIMENSIONS, empty: overrides.emptyCollection === true }),
     patients: overrides.patients ?? createMockPatientRepository({ records: [examplePatientRecord('1')] }),
     model: overrides.model ?? scriptedModel(),
     closed,

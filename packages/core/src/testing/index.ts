@@ -111,3 +111,14 @@ export { seededRandom } from './seeded-random.ts';
 export { hashEmbedding } from './hash-embedding.ts';
 export { cosineSimilarity } from './cosine-similarity.ts';
 export { examplePatientRecord } from './example-patient-record.ts';
+
+// Fixtures for briefing tests and benchmarks
+export {
+  EXAMPLE_GUIDELINE_PASSAGES,
+  createGuidelineVectorStore,
+  exampleBriefing,
+  exampleGuidelinePoints,
+  scriptedBriefingTurns,
+  searchCall,
+  submitCall,
+} from './briefing-fixtures.ts';
