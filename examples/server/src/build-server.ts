@@ -46,6 +46,12 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: false,
+    // Errors Fastify raises before routing (a malformed %-escape, an over-long id) get the same
+    // `{ code, message }` body as every other error, without echoing the URL.
+    frameworkErrors: (error, _request, reply) => {
+      const response = toErrorResponse(error);
+      void reply.code(response.status).send(response.body);
+    },
   });
   const adapters = options.adapters ?? createAdapters(config, 'server');
   const metrics = createServerMetrics({ onMonitorUnavailable: () => server.log.warn('event-loop monitor already running in this process: no event-loop metrics') });

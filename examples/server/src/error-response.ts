@@ -66,5 +66,8 @@ function respond(status: number, code: string, message: string, retryAfterSecond
 function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null || !('statusCode' in error)) return undefined;
   const { statusCode } = error;
+  // The static files refuse a directory (`/assets/`) or a hidden path with 403: to a client it
+  // is simply not there.
+  if (statusCode === 403) return 404;
   return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 ? statusCode : undefined;
 }
