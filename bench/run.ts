@@ -9,6 +9,8 @@ import { criticalPathAdherence } from './critical-path-adherence.ts';
 import { eventLoopMonitorOverhead } from './event-loop-monitor-overhead.ts';
 import { executorOverhead } from './executor-overhead.ts';
 import { ingestThroughput } from './ingest-throughput.ts';
+import { latencyVsConcurrency } from './latency-vs-concurrency.ts';
+import { load } from './load.ts';
 import { postgresRead } from './postgres-read.ts';
 import { retrievalQuality } from './retrieval-quality.ts';
 import { vectorSearch } from './vector-search.ts';
@@ -24,6 +26,8 @@ const benchmarks: Benchmark[] = [
   vectorSearch,
   retrievalQuality,
   postgresRead,
+  load,
+  latencyVsConcurrency,
 ];
 
 const scale: BenchScale = process.argv.includes('--quick') ? 'quick' : 'full';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import { AidocError, createBriefingPipeline, type BriefingPolicies } from '@aidoc/core';
 import { createAdapters, type Adapters, type AppConfig } from '@aidoc/example-config';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { isAuthorized } from './bearer-auth.ts';
 import { registerBriefingRoutes } from './briefing-routes.ts';
 import { BriefingTracker } from './briefing-tracker.ts';
@@ -48,7 +48,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     return503OnClosing: false,
     // Errors Fastify raises before routing (a malformed %-escape, an over-long id) get the same
     // `{ code, message }` body as every other error, without echoing the URL.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error: FastifyError, _request: unknown, reply: FastifyReply) => {
       const response = toErrorResponse(error);
       void reply.code(response.status).send(response.body);
     },
