@@ -7,6 +7,7 @@ import { contentHash, pointId, uuidV5 } from '../src/pipelines/ingest/point-id.t
 import type { SourceDocument } from '../src/pipelines/ingest/source-document.ts';
 import { decodeTextFile } from '../src/pipelines/ingest/text-decoding.ts';
 import { sentences } from './fixtures/ingest/ingest-helpers.ts';
+import { startStallProbe } from './support/loop-stall-probe.ts';
 
 const markdown = (text: string, title = 'Doc'): SourceDocument => ({ source: 'doc.md', title, format: 'markdown', text });
 
@@ -165,17 +166,11 @@ describe('chunkDocument', () => {
     // ~3 MB of Markdown: 2,000 sections of 10 paragraphs.
     const sections = Array.from({ length: 2_000 }, (_, index) => `## Section ${index}\n\n${Array.from({ length: 10 }, () => sentences(12)).join('\n\n')}`);
     const document = markdown(`# Big\n\n${sections.join('\n\n')}`);
-    let worst = 0;
-    let last = performance.now();
-    const probe = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last - 5);
-      last = now;
-    }, 5);
+    const probe = startStallProbe();
     const started = performance.now();
     const chunks = await chunkDocument(document, { maxTokens: 512, overlapTokens: 64 });
     const elapsed = performance.now() - started;
-    clearInterval(probe);
+    const worst = probe.stop();
     expect(chunks.length).toBeGreaterThan(4_000);
     // Chunking in one go holds the loop for all of `elapsed` (~300 ms here); sliced, the longest
     // stall is a few slices (~10 ms alone; the ceiling leaves room for GC and a busy CI machine).

@@ -11,6 +11,7 @@ import extractPdfText, { MISSING_UNPDF_REASON } from '../src/pipelines/ingest/pd
 import { createMockEmbedder, createMockVectorStore, type MockVectorStore } from '../src/testing/index.ts';
 import { runTraced } from '../src/tracing/trace-context.ts';
 import { minimalPdf } from './fixtures/ingest/minimal-pdf.ts';
+import { startStallProbe } from './support/loop-stall-probe.ts';
 
 const COLLECTION = 'guidelines';
 let root: string;
@@ -112,17 +113,11 @@ describe('loading files', () => {
   it('keeps the event loop free while a large PDF is parsed', async () => {
     const pages = Array.from({ length: 300 }, (_, page) => Array.from({ length: 45 }, (_, line) => `Page ${page + 1} line ${line + 1}: monitor renal function.`));
     await writeFiles({ 'big/large.pdf': minimalPdf(pages) });
-    let worst = 0;
-    let last = performance.now();
-    const probe = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last - 5);
-      last = now;
-    }, 5);
+    const probe = startStallProbe();
     const started = performance.now();
     const report = await pipelineFor(createMockVectorStore(), { chunking: { maxTokens: 512 } }).ingest(['big/large.pdf']);
     const elapsed = performance.now() - started;
-    clearInterval(probe);
+    const worst = probe.stop();
     expect(report.documents[0]).toMatchObject({ status: 'ingested', pages: 300 });
     // Parsed on the main thread, the whole parse (hundreds of ms) would be one stall.
     expect(elapsed).toBeGreaterThan(100);

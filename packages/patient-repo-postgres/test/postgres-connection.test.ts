@@ -1,9 +1,18 @@
 // Settings, pool ownership and connection failures.
-import { AidocError } from '@aidoc/core';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresPatientRepository } from '../src/index.ts';
-import { TEST_DATABASE_URL, closedPort, createSlowSchema, createTestPool, dropSchemas, eventually, loadSamplePatients, uniqueSchemaName } from './postgres-test-database.ts';
+import {
+  TEST_DATABASE_URL,
+  closedPort,
+  createSlowSchema,
+  createTestPool,
+  dropSchemas,
+  eventually,
+  loadSamplePatients,
+  rejectionOf,
+  uniqueSchemaName,
+} from './postgres-test-database.ts';
 
 const schema = uniqueSchemaName('connection');
 const admin = createTestPool({ max: 2 });
@@ -13,15 +22,6 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function rejectionOf(promise: Promise<unknown>): Promise<AidocError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (AidocError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('pool ownership', () => {
   it('close() leaves an injected pool open', async () => {

@@ -1,10 +1,10 @@
 // getById, list and seed against a real server, checked around the adapter (Auth.js style): what
 // the tables hold is read with plain SQL, next to what the repository returns.
-import { AidocError, type PatientRecord } from '@aidoc/core';
+import type { PatientRecord } from '@aidoc/core';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresPatientRepository } from '../src/index.ts';
-import { createTestPool, dropSchemas, loadSamplePatients, uniqueSchemaName } from './postgres-test-database.ts';
+import { createTestPool, dropSchemas, loadSamplePatients, rejectionOf, uniqueSchemaName } from './postgres-test-database.ts';
 
 const schema = uniqueSchemaName('repository');
 const quoted = pg.escapeIdentifier(schema);
@@ -32,15 +32,6 @@ afterAll(async () => {
   await pool.end();
 });
 
-async function rejectionOf(promise: Promise<unknown>): Promise<AidocError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (AidocError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const count = async (table: string): Promise<number> => (await pool.query<{ count: number }>(`select count(*)::integer as count from ${quoted}.${table}`)).rows[0]!.count;
 
