@@ -31,11 +31,12 @@ async function setUp(concurrency: number, model: ChatModel) {
   ]);
   const slowStore = createMockVectorStore({
     latency: { fixedMs: SEARCH_MS },
+    recordCalls: false,
     collections: { guidelines: { dimensions: DIMENSIONS, points: vectorStore.storedPoints('guidelines') ?? [] } },
   });
   return createBriefingPipeline({
     patients: createJsonPatientRepository({ file: samplePatientsFile }),
-    embedder: createMockEmbedder({ dimensions: DIMENSIONS, maxBatchSize: 256, latency: { fixedMs: EMBED_MS } }),
+    embedder: createMockEmbedder({ dimensions: DIMENSIONS, maxBatchSize: 256, latency: { fixedMs: EMBED_MS }, recordCalls: false }),
     vectorStore: slowStore,
     model,
     collection: 'guidelines',
@@ -45,7 +46,7 @@ async function setUp(concurrency: number, model: ChatModel) {
 /** A model that answers instantly in CPU terms: three searches, then a briefing citing S1. */
 function scriptedModel(): ChatModel {
   const queries = ['metformin dose with reduced kidney function', 'blood pressure targets', 'potassium monitoring'];
-  return createMockChatModel({ latency: { fixedMs: MODEL_TURN_MS }, turns: scriptedBriefingTurns(queries) });
+  return createMockChatModel({ latency: { fixedMs: MODEL_TURN_MS }, turns: scriptedBriefingTurns(queries), recordCalls: false });
 }
 
 async function measure(name: string, count: number, model: ChatModel) {

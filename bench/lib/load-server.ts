@@ -84,10 +84,10 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     config: loadConfig({ PORT: '0' }),
     logger: false,
     adapters: {
-      embedder: createMockEmbedder({ dimensions: DIMENSIONS, latency: LOAD_LATENCIES.embed }),
-      vectorStore: createGuidelineVectorStore({ dimensions: DIMENSIONS, latency: LOAD_LATENCIES.search }),
-      patients: createMockPatientRepository({ records: [examplePatientRecord(PATIENT_ID)], latency: LOAD_LATENCIES.patientFetch }),
-      model: createMockChatModel({ latency: LOAD_LATENCIES.modelTurn, turns: scriptedBriefingTurns() }),
+      embedder: createMockEmbedder({ dimensions: DIMENSIONS, latency: LOAD_LATENCIES.embed, recordCalls: false }),
+      vectorStore: createGuidelineVectorStore({ dimensions: DIMENSIONS, latency: LOAD_LATENCIES.search, recordCalls: false }),
+      patients: createMockPatientRepository({ records: [examplePatientRecord(PATIENT_ID)], latency: LOAD_LATENCIES.patientFetch, recordCalls: false }),
+      model: createMockChatModel({ latency: LOAD_LATENCIES.modelTurn, turns: scriptedBriefingTurns(), recordCalls: false }),
       close: () => Promise.resolve(),
     },
   });

@@ -77,3 +77,15 @@ describe('createMockEmbedder', () => {
     expect(() => createMockEmbedder({ embed: 'vectors' as never })).toThrow(/`embed`/);
   });
 });
+
+describe('recordCalls: false', () => {
+  it('keeps no call log (for load benchmarks) while still counting calls in flight', async () => {
+    const embedder = createMockEmbedder({ dimensions: 4, recordCalls: false, latency: { fixedMs: 5 } });
+    const call = embedder.embed(['a'], { kind: 'query' });
+    expect(embedder.pending).toBe(1);
+    await call;
+    expect(embedder.calls).toHaveLength(0);
+    expect(embedder.pending).toBe(0);
+    expect(() => createMockEmbedder({ recordCalls: 'no' as unknown as boolean })).toThrow(TypeError);
+  });
+});

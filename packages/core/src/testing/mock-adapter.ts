@@ -72,6 +72,13 @@ export interface MockAdapterOptions<Method extends string, Input> {
    * @default false
    */
   readonly traced?: boolean;
+  /**
+   * Keep the call log (`calls`). Turn it off for load benchmarks: a mock serving thousands of
+   * requests would otherwise hold every input and result, and its heap growth (and GC pauses)
+   * would be measured as the library's.
+   * @default true
+   */
+  readonly recordCalls?: boolean;
 }
 
 /** One call, as a mock describes it to {@link MockAdapter.simulate}. */
@@ -101,6 +108,7 @@ export abstract class MockAdapter<Call extends MockCall<string, unknown, unknown
   readonly #latency: SimulatedLatency | undefined;
   readonly #plan: FaultPlan<Call['method'], Call['input']>;
   readonly #traced: boolean;
+  readonly #recordCalls: boolean;
   #calls: Call[] = [];
   #pending = 0;
   #maxPending = 0;
@@ -110,10 +118,12 @@ export abstract class MockAdapter<Call extends MockCall<string, unknown, unknown
     validateLatency('latency', options.latency);
     validateFaults('faults', options.faults);
     if (options.traced !== undefined && typeof options.traced !== 'boolean') throw invalidOption('traced', 'a boolean', options.traced);
+    if (options.recordCalls !== undefined && typeof options.recordCalls !== 'boolean') throw invalidOption('recordCalls', 'a boolean', options.recordCalls);
     this.#name = name;
     this.#latency = options.latency;
     this.#plan = new FaultPlan(options.faults);
     this.#traced = options.traced ?? false;
+    this.#recordCalls = options.recordCalls ?? true;
   }
 
   get calls(): readonly Call[] {
@@ -155,7 +165,7 @@ export abstract class MockAdapter<Call extends MockCall<string, unknown, unknown
       reachedUpstream: false,
       fault: undefined,
     };
-    this.#calls.push(record as Call);
+    if (this.#recordCalls) this.#calls.push(record as Call);
     this.#pending++;
     this.#maxPending = Math.max(this.#maxPending, this.#pending);
     const execute = (): Promise<Output> => this.#execute(call, record);
