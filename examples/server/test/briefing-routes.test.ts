@@ -1,5 +1,5 @@
 import { AidocError, resetPools, type TraceJson } from '@aidoc/core';
-import { createMockPatientRepository, examplePatientRecord } from '@aidoc/core/testing';
+import { SCRIPTED_BRIEFING_EVENT_TYPES, createMockPatientRepository, examplePatientRecord } from '@aidoc/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { mockAdapters, mockServer, parseServerSentEvents, scriptedModel } from './support/test-server.ts';
@@ -43,20 +43,7 @@ describe('briefing routes', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
     const events = parseServerSentEvents(response.body);
-    expect(events.map((event) => event.event)).toEqual([
-      'patient_loaded',
-      'turn_started',
-      'text',
-      'tool_call',
-      'tool_call',
-      'tool_result',
-      'tool_result',
-      'turn_started',
-      'tool_call',
-      'tool_result',
-      'briefing',
-      'done',
-    ]);
+    expect(events.map((event) => event.event)).toEqual([...SCRIPTED_BRIEFING_EVENT_TYPES]);
     expect(events[0]!.data).toEqual({ patientId: '1' });
     const done = events.at(-1)!.data as { usage: unknown; durationMs: number; trace: TraceJson };
     expect(Object.keys(done).sort()).toEqual(['durationMs', 'trace', 'usage']);

@@ -6,6 +6,7 @@ import {
   createMockChatModel,
   createMockEmbedder,
   createMockPatientRepository,
+  SCRIPTED_BRIEFING_EVENT_TYPES,
   createGuidelineVectorStore,
   exampleBriefing,
   examplePatientRecord,
@@ -180,20 +181,7 @@ describe('createBriefingPipeline', () => {
     const { pipeline } = pipelineWith();
     const events: BriefingEvent[] = [];
     for await (const event of pipeline.stream('1')) events.push(event);
-    expect(events.map((event) => event.type)).toEqual([
-      'patient_loaded',
-      'turn_started',
-      'text',
-      'tool_call',
-      'tool_call',
-      'tool_result',
-      'tool_result',
-      'turn_started',
-      'tool_call',
-      'tool_result',
-      'briefing',
-      'done',
-    ]);
+    expect(events.map((event) => event.type)).toEqual([...SCRIPTED_BRIEFING_EVENT_TYPES]);
     const done = events.at(-1);
     expect(done?.type === 'done' && done.trace.spans.length).toBeGreaterThan(3);
 

@@ -1,7 +1,6 @@
 // Fault injection: upstreams that never answer. A policy timeout must cut every hung call off,
 // the run must reject TIMEOUT within a bound, and nothing may stay in flight afterwards.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AidocError } from '../src/errors/aidoc-error.ts';
 import { resetPools } from '../src/executor/pool-registry.ts';
 import { createBriefingPipeline, type BriefingPolicies } from '../src/pipelines/briefing-pipeline.ts';
 import { createIngestPipeline } from '../src/pipelines/ingest/ingest-pipeline.ts';
@@ -17,6 +16,7 @@ import {
   type MockChatModel,
   type MockEmbedder,
 } from '../src/testing/index.ts';
+import { rejectionOf } from '../src/testing/index.ts';
 
 const DIMENSIONS = 16;
 const TIMEOUT_MS = 60;
@@ -26,15 +26,6 @@ const REJECTS_WITHIN_MS = 2_000;
 afterEach(() => {
   resetPools();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<AidocError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!AidocError.isInstance(error)) throw new Error(`expected an AidocError rejection, got ${String(error)}`);
-  return error;
-}
 
 function briefingSetup(adapters: { model?: MockChatModel; embedder?: MockEmbedder }, policies: BriefingPolicies) {
   const patients = createMockPatientRepository({ records: [examplePatientRecord('1')] });
@@ -52,7 +43,7 @@ describe('fault injection: hanging upstreams', () => {
     const setup = briefingSetup({ model }, { model: { pool: 'model', timeoutMs: TIMEOUT_MS, retry: { attempts: 2, baseDelayMs: 1 } } });
 
     const startedAt = performance.now();
-    const error = await rejection(setup.pipeline.brief('1'));
+    const error = await rejectionOf(setup.pipeline.brief('1'));
     const elapsedMs = performance.now() - startedAt;
 
     expect(error.code).toBe('TIMEOUT');
@@ -70,7 +61,7 @@ describe('fault injection: hanging upstreams', () => {
     const setup = briefingSetup({ embedder }, { embedder: { pool: 'embedder', timeoutMs: TIMEOUT_MS, retry: { attempts: 2, baseDelayMs: 1 } } });
 
     const startedAt = performance.now();
-    const error = await rejection(setup.pipeline.brief('1'));
+    const error = await rejectionOf(setup.pipeline.brief('1'));
     const elapsedMs = performance.now() - startedAt;
 
     // The search's embed call timed out on both attempts and failed the briefing with TIMEOUT;
@@ -100,7 +91,7 @@ describe('fault injection: hanging upstreams', () => {
     const documents = Array.from({ length: 16 }, (_, index) => ({ id: `d${index}`, text: `Chunk ${index} of a guideline.` }));
 
     const startedAt = performance.now();
-    const error = await rejection(pipeline.ingest(documents));
+    const error = await rejectionOf(pipeline.ingest(documents));
     const elapsedMs = performance.now() - startedAt;
 
     expect(error.code).toBe('TIMEOUT');

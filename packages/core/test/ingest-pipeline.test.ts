@@ -12,6 +12,7 @@ import type { InlineDocument } from '../src/pipelines/ingest/ingest-sources.ts';
 import { createMockEmbedder, createMockVectorStore, hashEmbedding, type MockEmbedder, type MockVectorStore } from '../src/testing/index.ts';
 import { runTraced } from '../src/tracing/trace-context.ts';
 import { guideline, pointsBySource, progressLog, sentences, tokensOf } from './fixtures/ingest/ingest-helpers.ts';
+import { rejectionOf } from '../src/testing/index.ts';
 
 const COLLECTION = 'guidelines';
 
@@ -24,15 +25,6 @@ function pipelineFor(embedder: MockEmbedder, store: MockVectorStore, options: Pa
 }
 
 /** Rejection of `promise` as an AidocError. */
-async function rejection(promise: Promise<unknown>): Promise<AidocError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!AidocError.isInstance(error)) throw new Error(`expected an AidocError rejection, got ${String(error)}`);
-  return error;
-}
-
 const version1: InlineDocument[] = [
   { id: 'a', text: guideline({ title: 'Asthma' }) },
   { id: 'b', text: guideline({ title: 'Bronchitis' }) },
@@ -277,7 +269,7 @@ describe('re-runs', () => {
           return undefined;
         },
       });
-      const error = await rejection(pipelineFor(embedder, killing).ingest(version2, { signal: controller.signal }));
+      const error = await rejectionOf(pipelineFor(embedder, killing).ingest(version2, { signal: controller.signal }));
       expect(error.code).toBe('ABORTED');
       expect(killing.pending).toBe(0);
 
@@ -296,7 +288,7 @@ describe('re-runs', () => {
       collections: { [COLLECTION]: { dimensions: 16, points: store.storedPoints(COLLECTION)! } },
       faults: (call) => (call.method === 'delete' ? new AidocError('INTERNAL', 'process killed before delete') : undefined),
     });
-    const error = await rejection(pipelineFor(createMockEmbedder(), failing).ingest(onlyB));
+    const error = await rejectionOf(pipelineFor(createMockEmbedder(), failing).ingest(onlyB));
     expect(error.code).toBe('INTERNAL');
     // The new version of `b` is stored alongside its stale point: no duplicate ids, one extra point.
     expect(pointsBySource(failing, COLLECTION).get('b')).toHaveLength(7);
@@ -385,7 +377,7 @@ describe('retries and failures', () => {
     const embedder = createMockEmbedder({ maxBatchSize: 2, faults: (call) => (call.index >= 2 ? 'unavailable' : undefined) });
     const store = createMockVectorStore();
     const documents = Array.from({ length: 10 }, (_, index) => ({ id: `d${index}`, text: `Chunk ${index}.` }));
-    const error = await rejection(pipelineFor(embedder, store, { concurrency: 1, retry: { attempts: 2, baseDelayMs: 1 } }).ingest(documents));
+    const error = await rejectionOf(pipelineFor(embedder, store, { concurrency: 1, retry: { attempts: 2, baseDelayMs: 1 } }).ingest(documents));
     expect(error.code).toBe('UPSTREAM_UNAVAILABLE');
     const stored = store.storedPoints(COLLECTION)!.length;
     expect(error.message).toMatch(new RegExp(`^Ingest failed: .* \\(${stored} chunks stored, ${stored} of 10 documents done\\)$`));
@@ -412,7 +404,7 @@ describe('retries and failures', () => {
         }
       },
     });
-    const error = await rejection(running);
+    const error = await rejectionOf(running);
     // Prompt: the 80 ms embedding calls in flight did not run to their end.
     expect(performance.now() - abortCalledAt).toBeLessThan(40);
     expect(error.code).toBe('ABORTED');
@@ -439,14 +431,14 @@ describe('retries and failures', () => {
   it('rejects at once when the signal already fired, calling nothing', async () => {
     const embedder = createMockEmbedder();
     const store = createMockVectorStore();
-    const error = await rejection(pipelineFor(embedder, store).ingest(version1, { signal: AbortSignal.abort() }));
+    const error = await rejectionOf(pipelineFor(embedder, store).ingest(version1, { signal: AbortSignal.abort() }));
     expect(error.code).toBe('ABORTED');
     expect(store.calls).toHaveLength(0);
   });
 
   it('refuses inline documents sharing an id before any I/O', async () => {
     const store = createMockVectorStore();
-    const error = await rejection(pipelineFor(createMockEmbedder(), store).ingest([{ id: 'x', text: 'a' }, { id: 'x', text: 'b' }]));
+    const error = await rejectionOf(pipelineFor(createMockEmbedder(), store).ingest([{ id: 'x', text: 'a' }, { id: 'x', text: 'b' }]));
     expect(error.code).toBe('INVALID_INPUT');
     expect(store.calls).toHaveLength(0);
   });
@@ -480,7 +472,7 @@ describe('progress and tracing', () => {
 
   it('fails the run when the progress listener throws', async () => {
     const bug = new Error('listener bug');
-    const error = await rejection(
+    const error = await rejectionOf(
       pipelineFor(createMockEmbedder(), createMockVectorStore()).ingest(version1, {
         onProgress: () => {
           throw bug;

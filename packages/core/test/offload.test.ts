@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AidocError } from '../src/errors/aidoc-error.ts';
 import { createOffloader, destroySharedOffloaders, offload, type Offloader } from '../src/executor/offload.ts';
 import { runTraced } from '../src/tracing/trace-context.ts';
+import { rejectionOf } from '../src/testing/index.ts';
 
 const WORKER = new URL('fixtures/cpu-worker.js', import.meta.url);
 
@@ -48,16 +49,6 @@ async function maxTimerLateness(work: () => Promise<unknown>): Promise<number> {
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AidocError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(AidocError.isInstance(error)).toBe(true);
-    return error as AidocError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('offloader', () => {
   it('runs the named export on a worker thread and returns its result', async () => {
     const squares = offloader<number, number>('sumOfSquares');
@@ -95,7 +86,7 @@ describe('offloader', () => {
     await sleep(100);
     const abortedAt = performance.now();
     controller.abort();
-    const error = await rejection(job);
+    const error = await rejectionOf(job);
     expect(performance.now() - abortedAt).toBeLessThan(500);
     expect(error.code).toBe('ABORTED');
     expect(spin.stats().inFlight).toBe(0);
@@ -106,20 +97,20 @@ describe('offloader', () => {
   it('rejects at once with the abort reason when the signal already fired', async () => {
     const spin = offloader<SpinInput, SpinOutput>();
     const reason = new AidocError('TIMEOUT', 'deadline passed');
-    const error = await rejection(spin.run({ ms: 10_000 }, { signal: AbortSignal.abort(reason) }));
+    const error = await rejectionOf(spin.run({ ms: 10_000 }, { signal: AbortSignal.abort(reason) }));
     expect(error).toBe(reason);
     expect(spin.stats()).toMatchObject({ threads: 0, completed: 0 });
   });
 
   it('maps a throwing worker to INTERNAL naming the module, with the cause', async () => {
     const failing = offloader<string, never>('fail');
-    const error = await rejection(failing.run('%PDF-1.7'));
+    const error = await rejectionOf(failing.run('%PDF-1.7'));
     expect(error.code).toBe('INTERNAL');
     expect(error.message).toBe('Offloaded function `cpu-worker#fail` failed: cannot parse "%PDF-1.7"');
     expect(error.cause).toBeInstanceOf(RangeError);
 
     const missing = offloader<string, never>('noSuchExport');
-    const notFound = await rejection(missing.run('x'));
+    const notFound = await rejectionOf(missing.run('x'));
     expect(notFound.code).toBe('INTERNAL');
     expect(notFound.message).toMatch(/^Offloaded function `cpu-worker#noSuchExport` failed: /);
   });
@@ -143,7 +134,7 @@ describe('offloader', () => {
     const handles = () => process.getActiveResourcesInfo().filter((type) => type !== 'Timeout').sort();
     const before = handles();
     const spin = offloader<SpinInput, SpinOutput>();
-    const running = rejection(spin.run({ ms: 10_000 }));
+    const running = rejectionOf(spin.run({ ms: 10_000 }));
     await sleep(50);
     expect(spin.stats()).toMatchObject({ threads: 1, inFlight: 1 });
     expect(handles()).not.toEqual(before);
@@ -153,7 +144,7 @@ describe('offloader', () => {
     expect(error.code).toBe('ABORTED');
     expect(error.message).toBe('The offloader for `cpu-worker` was destroyed');
     expect(spin.stats().threads).toBe(0);
-    expect((await rejection(spin.run({ ms: 1 }))).code).toBe('ABORTED');
+    expect((await rejectionOf(spin.run({ ms: 1 }))).code).toBe('ABORTED');
     await spin.destroy(); // idempotent
     expect(handles()).toEqual(before);
   });

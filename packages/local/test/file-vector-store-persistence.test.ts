@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import { mkdtemp, open, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AidocError, type VectorPoint } from '@aidoc/core';
+import type { VectorPoint } from '@aidoc/core';
 import { seededRandom } from '@aidoc/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readCollectionFile } from '../src/file-vector-store-file-format.ts';
 import { LOCK_FILE_NAME } from '../src/file-vector-store-lock.ts';
 import { createFileVectorStore, type FileVectorStore } from '../src/file-vector-store.ts';
+import { expectAidocError } from './support/expect-aidoc-error.ts';
 
 const STORE_MODULE = new URL('../src/file-vector-store.ts', import.meta.url).href;
 const directories: string[] = [];
@@ -44,18 +45,6 @@ function randomPoints(count: number, dimensions: number, seed: number, first = 0
     vector: Array.from({ length: dimensions }, () => random() * 2 - 1),
     payload: { index: first + offset, text: `chunk ${first + offset} — ünïcödé`, tags: ['a', `b${offset % 3}`], score: offset / 7, flag: offset % 2 === 0, none: null },
   }));
-}
-
-async function expectAidocError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AidocError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (rejection: unknown) => rejection,
-  );
-  expect(AidocError.isInstance(error), `expected an AidocError ${code}, got ${String(error)}`).toBe(true);
-  const aidocError = error as AidocError;
-  expect(aidocError.code).toBe(code);
-  if (message !== undefined) expect(aidocError.message).toMatch(message);
-  return aidocError;
 }
 
 /** A store with one collection of `count` points, closed: its file is final. */

@@ -1,11 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AidocError, type Filter, type Payload, type VectorPoint } from '@aidoc/core';
+import type { Filter, Payload, VectorPoint } from '@aidoc/core';
 import { seededRandom, testVectorStore } from '@aidoc/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileVectorStore, type FileVectorStore } from '../src/file-vector-store.ts';
 import type { FileVectorStoreOptions } from '../src/file-vector-store-options.ts';
+import { expectAidocError } from './support/expect-aidoc-error.ts';
 
 const directories: string[] = [];
 const stores: FileVectorStore[] = [];
@@ -75,18 +76,6 @@ function bruteForce(points: readonly VectorPoint[], vector: readonly number[], l
     .map((point) => ({ id: point.id, score: cosine(point.vector, vector) }))
     .sort((a, b) => b.score - a.score)
     .slice(0, limit);
-}
-
-async function expectAidocError(promise: Promise<unknown>, code: string, message?: RegExp): Promise<AidocError> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (rejection: unknown) => rejection,
-  );
-  expect(AidocError.isInstance(error), `expected an AidocError ${code}, got ${String(error)}`).toBe(true);
-  const aidocError = error as AidocError;
-  expect(aidocError.code).toBe(code);
-  if (message !== undefined) expect(aidocError.message).toMatch(message);
-  return aidocError;
 }
 
 describe('createFileVectorStore: search', () => {

@@ -1,4 +1,4 @@
-import { AidocError, PatientRecordSchema, type PatientRecord, type PatientRepository } from '@aidoc/core';
+import { PatientRecordSchema, type PatientRecord, type PatientRepository } from '@aidoc/core';
 import { MALFORMED_PATIENT_IDS, testPatientRepository } from '@aidoc/core/testing';
 import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createJsonPatientRepository } from '../src/json-patient-repository.ts';
 import { samplePatientsFile } from '../src/sample-data.ts';
+import { rejectionOf } from '@aidoc/core/testing';
 
 const rawPatients = JSON.parse(await readFile(samplePatientsFile, 'utf8')) as PatientRecord[];
 const directory = await mkdtemp(join(tmpdir(), 'aidoc-json-patients-'));
@@ -61,15 +62,6 @@ testPatientRepository({
   expected: rawPatients[5]!,
 });
 
-async function rejection(promise: Promise<unknown>): Promise<AidocError> {
-  const error = await promise.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  if (!AidocError.isInstance(error)) throw new Error(`expected an AidocError, got ${String(error)}`);
-  return error;
-}
-
 async function writeJson(name: string, data: unknown): Promise<string> {
   const file = join(directory, name);
   await writeFile(file, typeof data === 'string' ? data : JSON.stringify(data));
@@ -105,7 +97,7 @@ describe('createJsonPatientRepository', () => {
   });
 
   it.each(MALFORMED_PATIENT_IDS)('refuses the malformed id %j with INVALID_INPUT, without echoing it', async (id) => {
-    const error = await rejection(createJsonPatientRepository({ file: samplePatientsFile }).getById(id));
+    const error = await rejectionOf(createJsonPatientRepository({ file: samplePatientsFile }).getById(id));
     expect(error.code).toBe('INVALID_INPUT');
     expect(error.retryable).toBe(false);
     if (id.length > 3) expect(error.message).not.toContain(id);
@@ -114,12 +106,12 @@ describe('createJsonPatientRepository', () => {
   it('refuses ids that are not strings with INVALID_INPUT', async () => {
     const repository = createJsonPatientRepository({ file: samplePatientsFile });
     for (const id of [1, null, undefined, { id: '1' }] as unknown as string[]) {
-      expect((await rejection(repository.getById(id))).code).toBe('INVALID_INPUT');
+      expect((await rejectionOf(repository.getById(id))).code).toBe('INVALID_INPUT');
     }
   });
 
   it('rejects an unknown id with NOT_FOUND naming the id', async () => {
-    const error = await rejection(createJsonPatientRepository({ file: samplePatientsFile }).getById('7'));
+    const error = await rejectionOf(createJsonPatientRepository({ file: samplePatientsFile }).getById('7'));
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toBe('Patient 7 not found');
     expect(error.details).toMatchObject({ patientId: '7' });
@@ -135,8 +127,8 @@ describe('createJsonPatientRepository', () => {
 
   it('rejects ABORTED for an already-aborted signal, and mid-load as soon as the signal fires', async () => {
     const sample = createJsonPatientRepository({ file: samplePatientsFile });
-    expect((await rejection(sample.getById('1', { signal: AbortSignal.abort() }))).code).toBe('ABORTED');
-    expect((await rejection(sample.list({ signal: AbortSignal.abort() }))).code).toBe('ABORTED');
+    expect((await rejectionOf(sample.getById('1', { signal: AbortSignal.abort() }))).code).toBe('ABORTED');
+    expect((await rejectionOf(sample.list({ signal: AbortSignal.abort() }))).code).toBe('ABORTED');
 
     const hanging = createJsonPatientRepository({ file: fifo });
     const controller = new AbortController();
@@ -144,7 +136,7 @@ describe('createJsonPatientRepository', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     const startedAt = performance.now();
     controller.abort();
-    expect((await rejection(call)).code).toBe('ABORTED');
+    expect((await rejectionOf(call)).code).toBe('ABORTED');
     expect(performance.now() - startedAt).toBeLessThan(50);
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     await release();
@@ -154,7 +146,7 @@ describe('createJsonPatientRepository', () => {
     const file = await writeJson('shared.json', rawPatients);
     const repository = createJsonPatientRepository({ file });
     const controller = new AbortController();
-    const aborted = rejection(repository.getById('1', { signal: controller.signal }));
+    const aborted = rejectionOf(repository.getById('1', { signal: controller.signal }));
     controller.abort();
     const [record, listing] = await Promise.all([repository.getById('3'), repository.list()]);
     expect(record.id).toBe('3');
@@ -173,7 +165,7 @@ describe('createJsonPatientRepository', () => {
     changed.push({ ...structuredClone(rawPatients[1]!), id: '7' });
     await writeJson('reload.json', changed);
     expect((await once.getById('1')).sex).toBe('male');
-    expect((await rejection(once.getById('7'))).code).toBe('NOT_FOUND');
+    expect((await rejectionOf(once.getById('7'))).code).toBe('NOT_FOUND');
     expect((await reloading.getById('1')).sex).toBe('unknown');
     expect((await reloading.getById('7')).id).toBe('7');
   });
@@ -184,7 +176,7 @@ describe('createJsonPatientRepository', () => {
     const file = await writeJson('broken.json', broken);
     const repository = createJsonPatientRepository({ file });
     for (const call of [repository.getById('1'), repository.getById('3'), repository.list()]) {
-      const error = await rejection(call);
+      const error = await rejectionOf(call);
       expect(error.code).toBe('INVALID_OUTPUT');
       expect(error.message).toContain('record 2 (id 3)');
       expect(error.message).toContain('labs.1.value');
@@ -197,7 +189,7 @@ describe('createJsonPatientRepository', () => {
   it('does not repeat a malformed id when naming a bad record', async () => {
     const broken = structuredClone(rawPatients);
     (broken[4] as unknown as { id: string }).id = 'Winifred Mockley';
-    const error = await rejection(createJsonPatientRepository({ records: broken }).getById('1'));
+    const error = await rejectionOf(createJsonPatientRepository({ records: broken }).getById('1'));
     expect(error.code).toBe('INVALID_OUTPUT');
     expect(error.message).toContain('record 4 in records');
     expect(error.message).toContain('at id');
@@ -205,18 +197,18 @@ describe('createJsonPatientRepository', () => {
   });
 
   it('rejects duplicate ids, files that are not JSON arrays, and a missing file', async () => {
-    const duplicate = await rejection(createJsonPatientRepository({ records: [rawPatients[0], rawPatients[0]] }).getById('1'));
+    const duplicate = await rejectionOf(createJsonPatientRepository({ records: [rawPatients[0], rawPatients[0]] }).getById('1'));
     expect(duplicate.code).toBe('INVALID_OUTPUT');
     expect(duplicate.message).toContain('repeats an id');
 
-    const notJson = await rejection(createJsonPatientRepository({ file: await writeJson('not-json.json', '[{"name": "Harold Sampleton",') }).getById('1'));
+    const notJson = await rejectionOf(createJsonPatientRepository({ file: await writeJson('not-json.json', '[{"name": "Harold Sampleton",') }).getById('1'));
     expect(notJson.code).toBe('INVALID_OUTPUT');
     expect(notJson.message).not.toContain('Harold');
 
-    const notArray = await rejection(createJsonPatientRepository({ file: await writeJson('object.json', { patients: rawPatients }) }).getById('1'));
+    const notArray = await rejectionOf(createJsonPatientRepository({ file: await writeJson('object.json', { patients: rawPatients }) }).getById('1'));
     expect(notArray.code).toBe('INVALID_OUTPUT');
 
-    const missing = await rejection(createJsonPatientRepository({ file: missingFile }).getById('1'));
+    const missing = await rejectionOf(createJsonPatientRepository({ file: missingFile }).getById('1'));
     expect(missing.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(missing.message).toContain('ENOENT');
   });
@@ -224,7 +216,7 @@ describe('createJsonPatientRepository', () => {
   it('retries a failed load on the next call', async () => {
     const file = join(directory, 'late.json');
     const repository = createJsonPatientRepository({ file });
-    expect((await rejection(repository.getById('1'))).code).toBe('UPSTREAM_UNAVAILABLE');
+    expect((await rejectionOf(repository.getById('1'))).code).toBe('UPSTREAM_UNAVAILABLE');
     await writeJson('late.json', rawPatients);
     expect((await repository.getById('1')).id).toBe('1');
   });

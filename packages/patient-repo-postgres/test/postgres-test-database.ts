@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { AidocError, type PatientRecord } from '@aidoc/core';
+import type { PatientRecord } from '@aidoc/core';
 import pg from 'pg';
 
 export const TEST_DATABASE_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -97,12 +97,5 @@ export function urlForUser(user: string): string {
 }
 
 /** The AidocError `promise` rejects with (fails the test if it resolves or rejects otherwise). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<AidocError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (AidocError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+
+export { rejectionOf } from '@aidoc/core/testing';

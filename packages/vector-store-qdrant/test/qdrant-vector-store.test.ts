@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { startQdrantLoopbackServer, type QdrantLoopbackRequest } from '@aidoc/loopback-servers';
 import { createQdrantVectorStore } from '../src/index.ts';
 import { toQdrantFilter } from '../src/qdrant-filter.ts';
+import { rejectionOf } from '@aidoc/core/testing';
 
 const server = await startQdrantLoopbackServer();
 const secured = await startQdrantLoopbackServer({ apiKey: 'loopback-secret' });
@@ -35,15 +36,6 @@ async function requestsDuring(fn: () => Promise<unknown>, target = server): Prom
   const before = target.requests.length;
   await fn();
   return target.requests.slice(before);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AidocError> {
-  const error = await promise.then(
-    () => expect.fail('expected the call to reject'),
-    (reason: unknown) => reason,
-  );
-  expect(AidocError.isInstance(error), `expected an AidocError, got ${String(error)}`).toBe(true);
-  return error as AidocError;
 }
 
 function uuid(index: number): string {
@@ -138,12 +130,12 @@ describe('translation to Qdrant requests', () => {
     const name = await seeded();
     const qdrant = store();
     const before = server.requests.length;
-    const mixed = await rejection(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 5, filter: { must: [{ key: 'year', match: { any: ['2019', 2019] } }] } }, signal()));
+    const mixed = await rejectionOf(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 5, filter: { must: [{ key: 'year', match: { any: ['2019', 2019] } }] } }, signal()));
     expect(mixed.code).toBe('INVALID_INPUT');
     expect(mixed.message).toMatch(/only strings or only integers/);
-    const malformed = await rejection(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 5, filter: { must: [{ key: '', match: { value: 'x' } }] } }, signal()));
+    const malformed = await rejectionOf(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 5, filter: { must: [{ key: '', match: { value: 'x' } }] } }, signal()));
     expect(malformed.code).toBe('INVALID_INPUT');
-    const notFinite = await rejection(qdrant.upsert(name, [{ id: uuid(50), vector: [1, Number.NaN, 0, 0], payload: {} }], signal()));
+    const notFinite = await rejectionOf(qdrant.upsert(name, [{ id: uuid(50), vector: [1, Number.NaN, 0, 0], payload: {} }], signal()));
     expect(notFinite.code).toBe('INVALID_INPUT');
     expect(notFinite.message).toMatch(/points\[0\]\.vector\[1\]/);
     expect(server.requests.length).toBe(before);
@@ -266,11 +258,11 @@ describe('API key', () => {
   });
 
   it('maps a refused key to INVALID_INPUT (not retryable), naming the setting', async () => {
-    const wrong = await rejection(store({ url: secured.url, apiKey: 'wrong' }).info('missing', signal()));
+    const wrong = await rejectionOf(store({ url: secured.url, apiKey: 'wrong' }).info('missing', signal()));
     expect(wrong).toMatchObject({ code: 'INVALID_INPUT', retryable: false });
     expect(wrong.details?.status).toBe(403);
     expect(wrong.message).toMatch(/QDRANT_API_KEY/);
-    const none = await rejection(store({ url: secured.url }).info('missing', signal()));
+    const none = await rejectionOf(store({ url: secured.url }).info('missing', signal()));
     expect(none.code).toBe('INVALID_INPUT');
     expect(none.details?.status).toBe(401);
   });
@@ -286,7 +278,7 @@ describe('abort, timeouts and failures', () => {
     const hung = server.requests.at(-1)!;
     expect(hung.closedByClient).toBe(false);
     controller.abort();
-    const error = await rejection(call);
+    const error = await rejectionOf(call);
     expect(error).toMatchObject({ code: 'ABORTED', retryable: false });
     await vi.waitFor(() => expect(hung.closedByClient).toBe(true));
   });
@@ -297,13 +289,13 @@ describe('abort, timeouts and failures', () => {
     const call = store().info('any', { signal: controller.signal });
     await vi.waitFor(() => expect(server.requests.at(-1)?.fault).toBe('hang'));
     controller.abort(new AidocError('TIMEOUT', 'core deadline'));
-    expect(await rejection(call)).toMatchObject({ code: 'TIMEOUT', message: 'core deadline' });
+    expect(await rejectionOf(call)).toMatchObject({ code: 'TIMEOUT', message: 'core deadline' });
   });
 
   it('times a request out after timeoutMs: TIMEOUT, retryable, connection closed', async () => {
     server.failNext({ hang: true });
     const started = performance.now();
-    const error = await rejection(store({ timeoutMs: 100 }).info('any', signal()));
+    const error = await rejectionOf(store({ timeoutMs: 100 }).info('any', signal()));
     expect(error).toMatchObject({ code: 'TIMEOUT', retryable: true });
     expect(performance.now() - started).toBeLessThan(2000);
     await vi.waitFor(() => expect(server.requests.at(-1)?.closedByClient).toBe(true));
@@ -317,7 +309,7 @@ describe('abort, timeouts and failures', () => {
     await vi.waitFor(() => expect(server.requests.at(-1)?.fault).toBe('hang'));
     const started = performance.now();
     controller.abort();
-    expect((await rejection(call)).code).toBe('ABORTED');
+    expect((await rejectionOf(call)).code).toBe('ABORTED');
     expect(performance.now() - started).toBeLessThan(200);
   });
 
@@ -325,7 +317,7 @@ describe('abort, timeouts and failures', () => {
     const name = await seeded();
     for (const dropConnection of ['mid-response', 'before-response'] as const) {
       server.failNext({ dropConnection });
-      const error = await rejection(store().query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()));
+      const error = await rejectionOf(store().query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()));
       expect(error, dropConnection).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
     }
   });
@@ -333,34 +325,34 @@ describe('abort, timeouts and failures', () => {
   it('maps a refused connection to UPSTREAM_UNAVAILABLE', async () => {
     const gone = await startQdrantLoopbackServer();
     await gone.close();
-    const error = await rejection(store({ url: gone.url }).info('any', signal()));
+    const error = await rejectionOf(store({ url: gone.url }).info('any', signal()));
     expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
     expect(error.message).toMatch(/ECONNREFUSED/);
   });
 
   it('maps 429 to RATE_LIMITED with retryAfterMs from retry-after', async () => {
     server.failNext({ status: 429, retryAfterSeconds: 4 });
-    expect(await rejection(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryable: true, retryAfterMs: 4000 });
+    expect(await rejectionOf(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryable: true, retryAfterMs: 4000 });
     server.failNext({ status: 429 });
-    expect(await rejection(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: undefined });
+    expect(await rejectionOf(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: undefined });
     server.failNext({ status: 429, retryAfter: 'Wed, 21 Oct 2099 07:28:00 GMT' });
-    expect(await rejection(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: undefined });
+    expect(await rejectionOf(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: undefined });
   });
 
   it('pins an SDK 1.19 quirk: only the first character of retry-after survives (30 s arrives as 3 s)', async () => {
     // If this fails after an SDK upgrade, the SDK reads the whole header: update the docs' limits.
     server.failNext({ status: 429, retryAfterSeconds: 30 });
-    expect(await rejection(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 3000 });
+    expect(await rejectionOf(store().info('any', signal()))).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 3000 });
   });
 
   it('maps 5xx to UPSTREAM_UNAVAILABLE, 400 to INVALID_INPUT with Qdrant\'s words, 404 to NOT_FOUND', async () => {
     const name = await seeded();
     server.failNext({ status: 502 });
-    expect(await rejection(store().query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()))).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
-    const invalid = await rejection(store().query(name, { vector: [1, 0, 0, 0], limit: 0 }, signal()));
+    expect(await rejectionOf(store().query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()))).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
+    const invalid = await rejectionOf(store().query(name, { vector: [1, 0, 0, 0], limit: 0 }, signal()));
     expect(invalid).toMatchObject({ code: 'INVALID_INPUT', retryable: false });
     expect(invalid.message).toMatch(/400.*\/limit/);
-    const missing = await rejection(store().scroll('no-such-collection', { limit: 1 }, signal()));
+    const missing = await rejectionOf(store().scroll('no-such-collection', { limit: 1 }, signal()));
     expect(missing).toMatchObject({ code: 'NOT_FOUND', retryable: false });
     expect(missing.message).toMatch(/no-such-collection/);
   });
@@ -369,20 +361,20 @@ describe('abort, timeouts and failures', () => {
     const name = await seeded();
     const qdrant = store();
     server.failNext({ rawResponse: { body: '{"result": {"points": [' } });
-    expect((await rejection(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()))).code).toBe('INVALID_OUTPUT');
+    expect((await rejectionOf(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()))).code).toBe('INVALID_OUTPUT');
     // Valid per the spec (every envelope field is optional) but useless: no result.
     server.failNext({ transformResponse: () => ({ status: 'ok', time: 0 }) });
-    expect((await rejection(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()))).code).toBe('INVALID_OUTPUT');
+    expect((await rejectionOf(qdrant.query(name, { vector: [1, 0, 0, 0], limit: 1 }, signal()))).code).toBe('INVALID_OUTPUT');
     server.failNext({ transformResponse: () => ({ result: [{ points: [] }], status: 'ok', time: 0 }) });
-    const batch = await rejection(qdrant.queryBatch!(name, [{ vector: [1, 0, 0, 0], limit: 1 }, { vector: [0, 1, 0, 0], limit: 1 }], signal()));
+    const batch = await rejectionOf(qdrant.queryBatch!(name, [{ vector: [1, 0, 0, 0], limit: 1 }, { vector: [0, 1, 0, 0], limit: 1 }], signal()));
     expect(batch.message).toMatch(/1 result lists for 2 queries/);
     server.failNext({ rawResponse: { status: 204, body: '' } });
-    expect((await rejection(qdrant.info(name, signal()))).code).toBe('INVALID_OUTPUT');
+    expect((await rejectionOf(qdrant.info(name, signal()))).code).toBe('INVALID_OUTPUT');
   });
 
   it('rejects ensureCollection on a collection of other dimensions without touching it', async () => {
     const name = await seeded();
-    const error = await rejection(store().ensureCollection(name, { dimensions: 8, distance: 'cosine', payloadIndexes: ['source'] }, signal()));
+    const error = await rejectionOf(store().ensureCollection(name, { dimensions: 8, distance: 'cosine', payloadIndexes: ['source'] }, signal()));
     expect(error).toMatchObject({ code: 'INVALID_INPUT', details: { collection: name, dimensions: 4 } });
     expect(server.requests.at(-1)?.operationId).toBe('get_collection');
   });

@@ -62,3 +62,22 @@ export function scriptedBriefingTurns(
     return { content: [submitCall('submit', exampleBriefing(patientId))] };
   };
 }
+
+/**
+ * The event types a briefing over `scriptedBriefingTurns()` (two searches) yields, in order: what
+ * `stream()` and an SSE endpoint built on it must emit.
+ */
+export const SCRIPTED_BRIEFING_EVENT_TYPES = [
+  'patient_loaded',
+  'turn_started',
+  'text',
+  'tool_call',
+  'tool_call',
+  'tool_result',
+  'tool_result',
+  'turn_started',
+  'tool_call',
+  'tool_result',
+  'briefing',
+  'done',
+] as const;

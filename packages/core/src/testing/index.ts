@@ -115,6 +115,7 @@ export { examplePatientRecord } from './example-patient-record.ts';
 // Fixtures for briefing tests and benchmarks
 export {
   EXAMPLE_GUIDELINE_PASSAGES,
+  SCRIPTED_BRIEFING_EVENT_TYPES,
   createGuidelineVectorStore,
   exampleBriefing,
   exampleGuidelinePoints,
@@ -122,3 +123,6 @@ export {
   searchCall,
   submitCall,
 } from './briefing-fixtures.ts';
+
+// Assertion helpers
+export { rejectionOf } from './rejection-of.ts';
