@@ -7,6 +7,7 @@ import type { RetrievedSource } from './source-xml.ts';
  */
 export class SourceRegistry {
   readonly #byPointId = new Map<string, RetrievedSource>();
+  readonly #bySourceId = new Map<string, RetrievedSource>();
 
   /** Registers search hits and returns them as sources, in rank order. */
   add(points: readonly ScoredPoint[]): RetrievedSource[] {
@@ -23,6 +24,7 @@ export class SourceRegistry {
         score: point.score,
       };
       this.#byPointId.set(point.id, source);
+      this.#bySourceId.set(source.id, source);
       return source;
     });
   }
@@ -32,8 +34,7 @@ export class SourceRegistry {
   }
 
   get(sourceId: string): RetrievedSource | undefined {
-    for (const source of this.#byPointId.values()) if (source.id === sourceId) return source;
-    return undefined;
+    return this.#bySourceId.get(sourceId);
   }
 
   get size(): number {
