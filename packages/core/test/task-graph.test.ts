@@ -3,7 +3,7 @@ import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { AidocError } from '../src/errors/aidoc-error.ts';
 import { TaskGraph, taskGraph } from '../src/executor/task-graph.ts';
 import { delay } from './support/delay.ts';
-import { runTraced, withSpan } from '../src/tracing/trace-context.ts';
+import { currentSpan, runTraced, withSpan } from '../src/tracing/trace-context.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -285,6 +285,33 @@ describe('taskGraph: policies and spans', () => {
     const brief = byName.get('model.generate')!;
     expect(brief.start).toBeGreaterThanOrEqual(byName.get('patient')!.end!);
     expect(trace.spans.every((span) => span.status === 'ok')).toBe(true);
+  });
+
+  it('keeps each task in its own span across awaits, dependents included, and gives the caller its span back at once', async () => {
+    const graph = taskGraph()
+      .task('slow', async () => {
+        await delay(5, null);
+        return withSpan('slow.after-await', () => 's');
+      })
+      .task('fast', () => delay(1, 'f'))
+      .task('next', ['fast'], async () => {
+        const inner = await withSpan('next.sync', () => 'n');
+        await delay(1, null);
+        return withSpan('next.after-await', () => inner);
+      })
+      .build();
+    const { trace } = await runTraced('briefing', async (traced) => {
+      const running = graph.run();
+      expect(currentSpan()).toBe(traced.root);
+      await running;
+      expect(currentSpan()).toBe(traced.root);
+    });
+    const byName = new Map(trace.spans.map((span) => [span.name, span]));
+    expect(byName.get('slow.after-await')!.parent).toBe(byName.get('slow'));
+    expect(byName.get('next.sync')!.parent).toBe(byName.get('next'));
+    expect(byName.get('next.after-await')!.parent).toBe(byName.get('next'));
+    expect(byName.get('next')!.parent).toBe(trace.root);
+    expect(byName.get('next')!.start).toBeGreaterThanOrEqual(byName.get('fast')!.end!);
   });
 
   it('records no spans with trace: false, and marks failed spans with their code', async () => {

@@ -22,7 +22,7 @@ export interface CompiledGraph {
   /** Tasks without dependencies: they start at once. */
   readonly roots: readonly number[];
   /** How many dependencies each task waits for; a run copies it and counts down. */
-  readonly dependencyCounts: Int32Array;
+  readonly dependencyCounts: readonly number[];
 }
 
 /**
@@ -79,7 +79,7 @@ export function compileGraph(declarations: readonly TaskDeclaration[]): Compiled
   return {
     tasks,
     roots: tasks.filter((task) => task.dependencyIndices.length === 0).map((task) => task.index),
-    dependencyCounts: Int32Array.from(dependencyIndices, (dependencies) => new Set(dependencies).size),
+    dependencyCounts: dependencyIndices.map((dependencies) => new Set(dependencies).size),
   };
 }
 
@@ -118,32 +118,3 @@ function findCycle(dependencyIndices: readonly (readonly number[])[]): number[] 
   }
   return undefined;
 }
-
-/**
- * The graph of independent tasks (`gather`): nothing to validate, so built in one pass without
- * lookups or a cycle search. `names[i]` and `runs[i]` describe task i.
- */
-export function compileIndependent(
-  names: readonly string[],
-  runs: readonly TaskDeclaration['run'][],
-  options: TaskOptions | undefined,
-): CompiledGraph {
-  const tasks = new Array<CompiledTask>(runs.length);
-  const roots = new Array<number>(runs.length);
-  for (let index = 0; index < runs.length; index++) {
-    tasks[index] = {
-      name: names[index]!,
-      dependsOn: NO_NAMES,
-      run: runs[index]!,
-      options,
-      index,
-      dependencyIndices: NO_INDICES,
-      dependentIndices: NO_INDICES,
-    };
-    roots[index] = index;
-  }
-  return { tasks, roots, dependencyCounts: new Int32Array(runs.length) };
-}
-
-const NO_NAMES: readonly string[] = Object.freeze([]);
-const NO_INDICES: readonly number[] = Object.freeze([]);

@@ -1,15 +1,12 @@
 import type { AidocError } from '../errors/aidoc-error.ts';
 import { abortError, toAidocError } from '../errors/to-aidoc-error.ts';
 import type { Span } from '../tracing/span.ts';
-import { currentSpan, runInSpan } from '../tracing/trace-context.ts';
-import type { CompiledGraph } from './compile-graph.ts';
+import { currentSpan, enterSpan } from '../tracing/trace-context.ts';
+import type { CompiledGraph, CompiledTask } from './compile-graph.ts';
 import { RunScope, siblingFailed } from './run-scope.ts';
-import { runTask } from './run-task.ts';
+import { runTask, type RunnableTasks } from './run-task.ts';
 import { isActivityTracked, taskEnded, taskStarted, type TaskActivity } from './task-activity.ts';
-import type { RunOptions, TaskOutcome } from './task-definition.ts';
-
-/** Shared by every task without dependencies; frozen so no task can leak state through it. */
-const NO_DEPENDENCIES: Record<string, unknown> = Object.freeze({});
+import type { RunOptions, TaskContext, TaskOptions, TaskOutcome } from './task-definition.ts';
 
 /**
  * How a run treats failure: `fail-fast` aborts every in-flight sibling at the first failure and
@@ -18,54 +15,48 @@ const NO_DEPENDENCIES: Record<string, unknown> = Object.freeze({});
  */
 export type RunMode = 'fail-fast' | 'settle';
 
-/** Runs a compiled graph; resolves with each task's value by index (fail-fast). */
-export function runCompiledGraph(
-  graph: CompiledGraph,
-  input: unknown,
-  options: RunOptions | undefined,
-): Promise<unknown[]> {
-  return new GraphRun(graph, input, options, 'fail-fast').start();
-}
-
-/** Runs a compiled graph; resolves with each task's outcome by index. */
-export function settleCompiledGraph(
-  graph: CompiledGraph,
-  input: unknown,
-  options: RunOptions | undefined,
-): Promise<TaskOutcome<unknown>[]> {
-  return new GraphRun(graph, input, options, 'settle').start() as Promise<TaskOutcome<unknown>[]>;
-}
-
 /**
- * One run of a graph. Each task starts in the microtask after its last dependency resolves
- * (a countdown per task, never level by level), so an unrelated slow sibling delays nothing.
+ * One run of a set of tasks: starts them (each under its span and policies), collects their
+ * values (or, in settle mode, their outcomes), and handles failure and cancellation. A graph run
+ * and a gather run differ only in what a task is and what a fulfilled task unblocks, which
+ * subclasses say; everything else lives here once.
  */
-class GraphRun {
-  private readonly graph: CompiledGraph;
-  private readonly mode: RunMode;
-  private readonly scope: RunScope;
+export abstract class TaskRun implements RunnableTasks {
+  readonly scope: RunScope;
+  /** Each task's value by index; a subclass reads its dependencies' values here. */
+  protected readonly values: unknown[];
+  private readonly taskCount: number;
   private readonly callerSignal: AbortSignal | undefined;
-  private readonly remaining: Int32Array;
-  private readonly values: unknown[];
   private readonly outcomes: (TaskOutcome<unknown> | undefined)[] | undefined;
   private settledCount = 0;
   private done = false;
-  private resolveRun!: (value: unknown[]) => void;
+  private resolveRun!: (result: unknown) => void;
   private rejectRun!: (error: AidocError) => void;
 
-  constructor(graph: CompiledGraph, input: unknown, options: RunOptions | undefined, mode: RunMode) {
-    this.graph = graph;
-    this.mode = mode;
+  constructor(taskCount: number, input: unknown, options: RunOptions | undefined, mode: RunMode) {
+    this.taskCount = taskCount;
     this.callerSignal = options?.signal;
     const parentSpan = options?.trace === false ? undefined : currentSpan();
     this.scope = new RunScope(input, parentSpan, this.callerSignal);
-    this.remaining = graph.dependencyCounts.slice();
-    this.values = new Array<unknown>(graph.tasks.length);
-    this.outcomes = mode === 'settle' ? new Array<TaskOutcome<unknown> | undefined>(graph.tasks.length) : undefined;
+    this.values = new Array<unknown>(taskCount);
+    this.outcomes = mode === 'settle' ? new Array<TaskOutcome<unknown> | undefined>(taskCount) : undefined;
   }
 
-  start(): Promise<unknown[]> {
-    return new Promise<unknown[]>((resolve, reject) => {
+  abstract nameOf(index: number): string;
+  abstract optionsOf(index: number): TaskOptions | undefined;
+  abstract call(index: number, context: TaskContext<unknown>): unknown;
+  /** Starts, with `startTask`, the tasks that wait for nothing. */
+  protected abstract startRoots(): void;
+  /** Task `index` fulfilled (its value is in `values`): starts, with `startTask`, what waited on it last. */
+  protected abstract unblockDependents(index: number): void;
+  /** Settle mode: task `index` failed or was skipped; skips whatever depends on it. */
+  protected abstract skipDependents(index: number): void;
+  /** The run's result: the values (or outcomes) by index, shaped as the caller declared the tasks. */
+  protected abstract shape(byIndex: unknown[]): unknown;
+
+  /** Resolves with `shape(values)`, or `shape(outcomes)` in settle mode. */
+  start(): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
       this.resolveRun = resolve;
       this.rejectRun = reject;
       const signal = this.callerSignal;
@@ -75,31 +66,46 @@ class GraphRun {
         return;
       }
       signal?.addEventListener('abort', this.onCallerAbort, { once: true });
-      if (this.graph.tasks.length === 0) {
+      if (this.taskCount === 0) {
         this.finish();
         return;
       }
-      for (const index of this.graph.roots) this.startTask(index);
+      try {
+        this.startRoots();
+      } finally {
+        // Each traced root entered its span (see `startTask`): the caller's code gets its own back.
+        if (this.scope.parentSpan !== undefined) enterSpan(this.scope.parentSpan);
+      }
     });
   }
 
-  private startTask(index: number): void {
-    const task = this.graph.tasks[index]!;
-    const dependencies: Record<string, unknown> = task.dependencyIndices.length === 0 ? NO_DEPENDENCIES : {};
-    for (const dependency of task.dependencyIndices) {
-      dependencies[this.graph.tasks[dependency]!.name] = this.values[dependency];
-    }
+  /**
+   * Starts one task. A traced task becomes current by entering its span rather than by running
+   * in it (`runInSpan`): every switch of async context allocates, and `runInSpan` switches twice,
+   * in and back, where the tasks of a batch switch once each and the roots' batch switches back
+   * once at its end. Dependents start inside a promise job, whose context ends with the job, so
+   * they need no switch back. The run's handlers therefore run in some task's context: they take
+   * the span they need as an argument, never from the context.
+   */
+  protected startTask(index: number): void {
     const parent = this.scope.parentSpan;
-    const span = parent?.trace.startSpan(task.options?.spanName ?? task.name, 'task', parent);
-    const activity = isActivityTracked() ? taskStarted(task.name, span) : undefined;
-    const promise =
-      span === undefined
-        ? runTask(task, dependencies, this.scope, span, activity)
-        : runInSpan(span, runTask, task, dependencies, this.scope, span, activity);
+    const span = parent?.trace.startSpan(this.optionsOf(index)?.spanName ?? this.nameOf(index), 'task', parent);
+    const activity = isActivityTracked() ? taskStarted(this.nameOf(index), span) : undefined;
+    if (span !== undefined) enterSpan(span);
+    const promise = runTask(this, index, span, activity);
     promise.then(
       (value) => this.fulfilled(index, value, span, activity),
       (error: unknown) => this.rejected(index, error, span, activity),
     );
+  }
+
+  /** Settle mode: records that task `index` never ran because `dependency` failed or was skipped. */
+  protected skip(index: number, dependency: string): void {
+    const outcomes = this.outcomes!;
+    if (outcomes[index] !== undefined) return;
+    outcomes[index] = { status: 'skipped', dependency };
+    this.settledCount++;
+    this.skipDependents(index);
   }
 
   private fulfilled(index: number, value: unknown, span: Span | undefined, activity: TaskActivity | undefined): void {
@@ -109,10 +115,8 @@ class GraphRun {
     this.values[index] = value;
     if (this.outcomes !== undefined) this.outcomes[index] = { status: 'fulfilled', value };
     this.settledCount++;
-    for (const dependent of this.graph.tasks[index]!.dependentIndices) {
-      if (--this.remaining[dependent]! === 0) this.startTask(dependent);
-    }
-    if (this.settledCount === this.graph.tasks.length) this.finish();
+    this.unblockDependents(index);
+    if (this.settledCount === this.taskCount) this.finish();
   }
 
   private rejected(index: number, error: unknown, span: Span | undefined, activity: TaskActivity | undefined): void {
@@ -120,28 +124,17 @@ class GraphRun {
     span?.finish(failure.code);
     if (activity !== undefined) taskEnded(activity);
     if (this.done) return;
-    const task = this.graph.tasks[index]!;
     if (this.outcomes === undefined) {
       this.done = true;
-      this.cleanup();
-      this.scope.abort(siblingFailed(task.name, failure));
+      this.removeCallerListener();
+      this.scope.abort(siblingFailed(this.nameOf(index), failure));
       this.rejectRun(failure);
       return;
     }
     this.outcomes[index] = { status: 'rejected', reason: failure };
     this.settledCount++;
-    this.skipDependents(index, task.name);
-    if (this.settledCount === this.graph.tasks.length) this.finish();
-  }
-
-  /** Settle mode: a task whose dependency failed or was skipped never runs. */
-  private skipDependents(index: number, failedName: string): void {
-    for (const dependent of this.graph.tasks[index]!.dependentIndices) {
-      if (this.outcomes![dependent] !== undefined) continue;
-      this.outcomes![dependent] = { status: 'skipped', dependency: failedName };
-      this.settledCount++;
-      this.skipDependents(dependent, this.graph.tasks[dependent]!.name);
-    }
+    this.skipDependents(index);
+    if (this.settledCount === this.taskCount) this.finish();
   }
 
   private readonly onCallerAbort = (): void => {
@@ -154,11 +147,74 @@ class GraphRun {
 
   private finish(): void {
     this.done = true;
-    this.cleanup();
-    this.resolveRun((this.outcomes as unknown[] | undefined) ?? this.values);
+    this.removeCallerListener();
+    this.resolveRun(this.shape((this.outcomes as unknown[] | undefined) ?? this.values));
   }
 
-  private cleanup(): void {
+  private removeCallerListener(): void {
     this.callerSignal?.removeEventListener('abort', this.onCallerAbort);
+  }
+}
+
+/** Shared by every task without dependencies; frozen so no task can leak state through it. */
+const NO_DEPENDENCIES: Record<string, unknown> = Object.freeze({});
+
+/**
+ * One run of a compiled graph. Each task starts in the microtask after its last dependency
+ * resolves (a countdown per task, never level by level), so an unrelated slow sibling delays
+ * nothing. Resolves with the values (or outcomes) by task name.
+ */
+export class GraphRun extends TaskRun {
+  private readonly tasks: readonly CompiledTask[];
+  private readonly roots: readonly number[];
+  private readonly remaining: number[];
+
+  constructor(graph: CompiledGraph, input: unknown, options: RunOptions | undefined, mode: RunMode) {
+    super(graph.tasks.length, input, options, mode);
+    this.tasks = graph.tasks;
+    this.roots = graph.roots;
+    this.remaining = graph.dependencyCounts.slice();
+  }
+
+  nameOf(index: number): string {
+    return this.tasks[index]!.name;
+  }
+
+  optionsOf(index: number): TaskOptions | undefined {
+    return this.tasks[index]!.options;
+  }
+
+  call(index: number, context: TaskContext<unknown>): unknown {
+    const task = this.tasks[index]!;
+    return task.run(this.dependenciesOf(task), context);
+  }
+
+  protected startRoots(): void {
+    for (const index of this.roots) this.startTask(index);
+  }
+
+  protected unblockDependents(index: number): void {
+    for (const dependent of this.tasks[index]!.dependentIndices) {
+      if (--this.remaining[dependent]! === 0) this.startTask(dependent);
+    }
+  }
+
+  protected skipDependents(index: number): void {
+    const name = this.tasks[index]!.name;
+    for (const dependent of this.tasks[index]!.dependentIndices) this.skip(dependent, name);
+  }
+
+  protected shape(byIndex: unknown[]): Record<string, unknown> {
+    const results: Record<string, unknown> = {};
+    for (const task of this.tasks) results[task.name] = byIndex[task.index];
+    return results;
+  }
+
+  /** The results of the task's dependencies, by name. */
+  private dependenciesOf(task: CompiledTask): Record<string, unknown> {
+    if (task.dependencyIndices.length === 0) return NO_DEPENDENCIES;
+    const dependencies: Record<string, unknown> = {};
+    for (const dependency of task.dependencyIndices) dependencies[this.tasks[dependency]!.name] = this.values[dependency];
+    return dependencies;
   }
 }

@@ -1,28 +1,38 @@
 import { toAidocError } from '../errors/to-aidoc-error.ts';
 import type { Span } from '../tracing/span.ts';
-import type { CompiledTask } from './compile-graph.ts';
 import { runWithPolicy } from './call-policy.ts';
 import { ScopedTaskContext, type RunScope } from './run-scope.ts';
 import { syncSliceMeasured, type TaskActivity } from './task-activity.ts';
-import type { TaskContext } from './task-definition.ts';
+import type { TaskContext, TaskOptions } from './task-definition.ts';
+
+/**
+ * The tasks of one run, by index, as `runTask` needs them. A graph run and a gather run each
+ * answer these from their own data, so neither builds a task object per run.
+ */
+export interface RunnableTasks {
+  readonly scope: RunScope;
+  nameOf(index: number): string;
+  optionsOf(index: number): TaskOptions | undefined;
+  /** Calls task `index`'s function; it may return a value or a promise, or throw. */
+  call(index: number, context: TaskContext<unknown>): unknown;
+}
 
 /** Runs one task: its function under the task's policies (see `runWithPolicy`). */
 export function runTask(
-  task: CompiledTask,
-  dependencies: Record<string, unknown>,
-  scope: RunScope,
+  tasks: RunnableTasks,
+  index: number,
   span: Span | undefined,
   activity: TaskActivity | undefined,
 ): Promise<unknown> {
-  const options = task.options;
+  const scope = tasks.scope;
+  const options = tasks.optionsOf(index);
   if (options === undefined) {
-    const context = span === undefined ? scope : new ScopedTaskContext(scope, span);
-    return callTask(task, dependencies, context, activity);
+    return callTask(tasks, index, span === undefined ? scope : new ScopedTaskContext(scope, span), activity);
   }
   return runWithPolicy(
-    (signal) => callTask(task, dependencies, new ScopedTaskContext(scope, span, signal), activity),
+    (signal) => callTask(tasks, index, new ScopedTaskContext(scope, span, signal), activity),
     options,
-    { signal: scope.signal, span, name: task.name },
+    { signal: scope.signal, span, name: tasks.nameOf(index) },
   );
 }
 
@@ -32,14 +42,14 @@ export function runTask(
  * first await), so a task that blocks the loop is named with its duration.
  */
 function callTask(
-  task: CompiledTask,
-  dependencies: Record<string, unknown>,
+  tasks: RunnableTasks,
+  index: number,
   context: TaskContext<unknown>,
   activity: TaskActivity | undefined,
 ): Promise<unknown> {
   if (activity === undefined) {
     try {
-      return Promise.resolve(task.run(dependencies, context));
+      return Promise.resolve(tasks.call(index, context));
     } catch (error) {
       return Promise.reject(toAidocError(error));
     }
@@ -47,7 +57,7 @@ function callTask(
   const startedAt = performance.now();
   let result: unknown;
   try {
-    result = task.run(dependencies, context);
+    result = tasks.call(index, context);
   } catch (error) {
     try {
       measured(performance.now() - startedAt, activity);

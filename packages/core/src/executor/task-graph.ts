@@ -1,5 +1,5 @@
 import { compileGraph, type CompiledGraph, type TaskDeclaration } from './compile-graph.ts';
-import { runCompiledGraph, settleCompiledGraph } from './graph-run.ts';
+import { GraphRun } from './graph-run.ts';
 import type { RunOptions, TaskFunction, TaskOptions, TaskOutcome } from './task-definition.ts';
 
 type Simplify<T> = { [K in keyof T]: T[K] };
@@ -124,22 +124,16 @@ export class TaskGraph<Input = void, Results extends Record<string, unknown> = R
    * in-flight task through its signal and the run rejects with that failure (an AidocError).
    * An aborted `options.signal` rejects with ABORTED at once.
    */
-  async run(...[input, options]: RunArguments<Input>): Promise<Results> {
-    const values = await runCompiledGraph(this.compiled, input, options);
-    const results: Record<string, unknown> = {};
-    for (const task of this.compiled.tasks) results[task.name] = values[task.index];
-    return results as Results;
+  run(...[input, options]: RunArguments<Input>): Promise<Results> {
+    return new GraphRun(this.compiled, input, options, 'fail-fast').start() as Promise<Results>;
   }
 
   /**
    * Runs every task it can and reports each outcome: fulfilled, rejected, or skipped (a
    * dependency failed). Failures do not abort siblings. An aborted signal still rejects.
    */
-  async settle(...[input, options]: RunArguments<Input>): Promise<SettledResults<Results>> {
-    const outcomes = await settleCompiledGraph(this.compiled, input, options);
-    const results: Record<string, TaskOutcome<unknown>> = {};
-    for (const task of this.compiled.tasks) results[task.name] = outcomes[task.index]!;
-    return results as SettledResults<Results>;
+  settle(...[input, options]: RunArguments<Input>): Promise<SettledResults<Results>> {
+    return new GraphRun(this.compiled, input, options, 'settle').start() as Promise<SettledResults<Results>>;
   }
 }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { AidocErrorCode } from '../errors/aidoc-error.ts';
 
 /** What a span measures; renderers group and colour by it. */
@@ -62,13 +63,14 @@ export class Span {
   private ownAttributes: Record<string, SpanAttributeValue> | undefined = undefined;
   private ownAnnotations: SpanAnnotation[] | undefined = undefined;
 
-  constructor(trace: Trace, parent: Span | undefined, name: string, kind: SpanKind) {
+  /** `start` is in milliseconds since the trace began; it defaults to now. */
+  constructor(trace: Trace, parent: Span | undefined, name: string, kind: SpanKind, start = trace.now()) {
     this.trace = trace;
     this.parent = parent;
     this.name = name;
     this.kind = kind;
     this.id = trace.spans.length + 1;
-    this.start = trace.now();
+    this.start = start;
   }
 
   /** Wall time so far (or in total, once ended). */
@@ -129,7 +131,8 @@ export class Trace {
     // Derived, not read: the same clock as every span, and one fewer clock read per trace.
     this.epochStart = performance.timeOrigin + this.origin;
     this.listeners = listeners;
-    this.root = this.startSpan(name, 'root', undefined);
+    // The root starts at the origin itself: one clock read fewer per trace.
+    this.root = this.startSpan(name, 'root', undefined, 0);
   }
 
   /** Milliseconds since the trace began. */
@@ -137,8 +140,9 @@ export class Trace {
     return performance.now() - this.origin;
   }
 
-  startSpan(name: string, kind: SpanKind, parent: Span | undefined): Span {
-    const span = new Span(this, parent, name, kind);
+  /** Starts a span now, or at `start` (milliseconds since the trace began) when given. */
+  startSpan(name: string, kind: SpanKind, parent: Span | undefined, start?: number): Span {
+    const span = new Span(this, parent, name, kind, start);
     this.spans.push(span);
     for (const listener of this.listeners) listener.onStart?.(span);
     return span;

@@ -4,19 +4,20 @@ import { openTelemetryListener } from './opentelemetry-bridge.ts';
 import { Trace, type Span, type SpanKind, type SpanListener } from './span.ts';
 
 /** Carries the current span across awaits, so nested work nests without passing anything. */
-const storage = new AsyncLocalStorage<Span>();
+const storage = new AsyncLocalStorage<Span | undefined>();
 
-const globalListeners: SpanListener[] = [];
+/** Replaced, never changed in place, so every trace can share the list it started with. */
+let globalListeners: readonly SpanListener[] = [];
 
 /**
  * Registers a listener for every trace created from now on (exporters use this).
  * Returns a function that removes it.
  */
 export function addSpanListener(listener: SpanListener): () => void {
-  globalListeners.push(listener);
+  globalListeners = [...globalListeners, listener];
   return () => {
     const index = globalListeners.indexOf(listener);
-    if (index !== -1) globalListeners.splice(index, 1);
+    if (index !== -1) globalListeners = globalListeners.toSpliced(index, 1);
   };
 }
 
@@ -31,6 +32,18 @@ export function runInSpan<Args extends unknown[], T>(span: Span, fn: (...args: A
 }
 
 /**
+ * Makes `span` the current span for the rest of the synchronous code running now and for what it
+ * schedules, without putting the previous one back: the caller does, with another `enterSpan`.
+ * For starting many pieces of work in a row: each switch of context allocates, and `runInSpan`
+ * switches twice per call where n pieces entered in turn switch n + 1 times.
+ *
+ * @internal
+ */
+export function enterSpan(span: Span | undefined): void {
+  storage.enterWith(span);
+}
+
+/**
  * Starts a trace without running anything in it; finish it with `trace.root.finish()`.
  * When an OpenTelemetry tracer provider is registered, the trace is mirrored as OTel spans,
  * under the OTel span active here (see `setOpenTelemetryEnabled`).
@@ -39,7 +52,7 @@ export function startTrace(name: string): Trace {
   // Asked once per trace, so spans pay nothing when no OTel provider is registered. First, so
   // other listeners already find the OTel span in `span.external`.
   const bridge = openTelemetryListener();
-  return new Trace(name, bridge === undefined ? globalListeners.slice() : [bridge, ...globalListeners]);
+  return new Trace(name, bridge === undefined ? globalListeners : [bridge, ...globalListeners]);
 }
 
 export interface TracedResult<T> {
@@ -57,7 +70,7 @@ export async function runTraced<T>(
 ): Promise<TracedResult<T>> {
   const trace = startTrace(name);
   try {
-    const value = await storage.run(trace.root, () => fn(trace));
+    const value = await storage.run(trace.root, fn, trace);
     trace.root.finish();
     return { value, trace };
   } catch (error) {
@@ -79,7 +92,7 @@ export async function withSpan<T>(
   if (parent === undefined) return fn(undefined);
   const span = parent.trace.startSpan(name, kind, parent);
   try {
-    const value = await storage.run(span, () => fn(span));
+    const value = await storage.run(span, fn, span);
     span.finish();
     return value;
   } catch (error) {
