@@ -16,15 +16,18 @@ interface Waiter {
 
 /** Callers waiting for a CPU turn, oldest first (a Set keeps insertion order and deletes in O(1)). */
 const waiting = new Set<Waiter>();
-/** When the open slice ends (`performance.now()` time); 0 when no slice is open. */
-let sliceEnd = 0;
-/** A granted caller is still running: its microtasks have not drained yet. */
-let turnRunning = false;
+/** A slice is open for this event-loop iteration (it closes in the next one). */
+let sliceOpen = false;
+/** CPU time the turns of the open slice have taken so far. */
+let sliceUsedMs = 0;
+/** When the running turn was granted; undefined while no turn runs. */
+let turnStartedAt: number | undefined;
 
 /**
  * Waits for this caller's turn to do a slice of CPU work on the event loop. Turns run one at a
- * time, first come first served; each event-loop iteration hands out about 4 ms of them, then
- * timers and I/O run before the next turns. On an idle loop the turn is granted at once.
+ * time, first come first served; once the turns of one event-loop iteration have taken about 4 ms
+ * of CPU, the rest wait for the next iteration, after timers and I/O. Until then, and on an idle
+ * loop, a turn is granted at once.
  *
  * Why: a thousand briefings whose upstream calls come back in the same millisecond would otherwise
  * each run their CPU-bound step (reading a response, validating a briefing, building the next
@@ -40,7 +43,7 @@ let turnRunning = false;
  */
 export function takeCpuTurn(signal?: AbortSignal): Promise<void> {
   if (signal?.aborted === true) return Promise.reject(abortError(signal));
-  if (!turnRunning && waiting.size === 0 && sliceHasTime()) {
+  if (turnStartedAt === undefined && waiting.size === 0 && sliceHasTime()) {
     startTurn();
     return Promise.resolve();
   }
@@ -65,28 +68,31 @@ export function cpuTurnQueueLength(): number {
   return waiting.size;
 }
 
-/** Whether this iteration's slice has time left, opening one (closed next iteration) if none is open. */
+/** Whether this iteration's turns have CPU time left, opening a slice (closed next iteration) if none is open. */
 function sliceHasTime(): boolean {
-  if (sliceEnd !== 0) return performance.now() < sliceEnd;
-  sliceEnd = performance.now() + SLICE_MS;
-  nextIteration(closeSlice);
-  return true;
+  if (!sliceOpen) {
+    sliceOpen = true;
+    sliceUsedMs = 0;
+    nextIteration(closeSlice);
+  }
+  return sliceUsedMs < SLICE_MS;
 }
 
 function closeSlice(): void {
-  sliceEnd = 0;
-  if (waiting.size > 0 && sliceHasTime()) grantQueued();
+  sliceOpen = false;
+  if (turnStartedAt === undefined && waiting.size > 0 && sliceHasTime()) grantQueued();
 }
 
 function startTurn(): void {
-  turnRunning = true;
+  turnStartedAt = performance.now();
   // The turn ends once the granted caller has run everything it can without I/O: a tick queued
   // from a microtask runs only after the microtask queue has drained.
   queueMicrotask(() => process.nextTick(endTurn));
 }
 
 function endTurn(): void {
-  turnRunning = false;
+  sliceUsedMs += performance.now() - turnStartedAt!;
+  turnStartedAt = undefined;
   // Slice spent: the closeSlice already scheduled grants the rest in the next iteration.
   if (waiting.size > 0 && sliceHasTime()) grantQueued();
 }
