@@ -1,4 +1,4 @@
-import { createEventLoopMonitor, listPools, type EventLoopMonitor, type Trace } from '@aidoc/core';
+import { cpuTurnQueueLength, createEventLoopMonitor, listPools, type EventLoopMonitor, type Trace } from '@aidoc/core';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Metrics of one server, in their own registry (never prom-client's global one). */
@@ -56,6 +56,15 @@ export function createServerMetrics(options: { onMonitorUnavailable?: () => void
     collect() {
       this.reset();
       for (const pool of listPools()) this.set({ pool: pool.name }, pool.activeCount);
+    },
+  });
+
+  new Gauge({
+    name: 'aidoc_cpu_turn_queue',
+    help: 'Steps waiting for a CPU turn (a queue that stays long means the process is CPU-bound: add processes)',
+    registers: [registry],
+    collect() {
+      this.set(cpuTurnQueueLength());
     },
   });
 

@@ -114,6 +114,7 @@ describe('health, readiness and metrics', () => {
     expect(text).toMatch(/^aidoc_briefings_in_flight 0$/m);
     expect(text).toMatch(/^aidoc_pool_queue_depth\{pool="model"\} 0$/m);
     expect(text).toMatch(/^aidoc_pool_active\{pool="embedder"\} 0$/m);
+    expect(text).toMatch(/^aidoc_cpu_turn_queue 0$/m);
     expect(text).toMatch(/^aidoc_event_loop_delay_seconds\{quantile="0.99"\} [\d.e-]+$/m);
     expect(text).toMatch(/^aidoc_event_loop_utilization [\d.e-]+$/m);
   });

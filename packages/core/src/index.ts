@@ -16,6 +16,7 @@ export { definePools, getPool, listPools, resetPools, type PoolConfig } from './
 export { withRetry, type RetryInfo, type RetryOptions, type WithRetryOptions } from './executor/retry.ts';
 export { withTimeout, type TimeoutOptions } from './executor/timeout.ts';
 export { TtlCache, type TtlCacheOptions } from './executor/ttl-cache.ts';
+export { cpuTurnQueueLength, takeCpuTurn } from './executor/cpu-turns.ts';
 
 // Tracing: spans and reports
 export {

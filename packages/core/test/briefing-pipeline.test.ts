@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AidocError } from '../src/errors/aidoc-error.ts';
 import type { BriefingEvent } from '../src/agent/briefing-events.ts';
 import { createBriefingPipeline, type BriefingPipelineOptions } from '../src/pipelines/briefing-pipeline.ts';
@@ -188,7 +188,10 @@ describe('createBriefingPipeline', () => {
     const slowModel = createMockChatModel({ turns: twoSearchesThenSubmit, latency: { fixedMs: 5_000 } });
     const slow = pipelineWith({ model: slowModel });
     for await (const event of slow.pipeline.stream('1')) {
-      if (event.type === 'turn_started') break;
+      if (event.type !== 'turn_started') continue;
+      // Stop while the model call is in flight.
+      await vi.waitFor(() => expect(slowModel.pending).toBe(1));
+      break;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(slowModel.pending).toBe(0);

@@ -3,6 +3,7 @@ import type { PatientBriefing } from '../contracts/patient-briefing.ts';
 import type { PatientRecord } from '../contracts/patient-record.ts';
 import { AidocError } from '../errors/aidoc-error.ts';
 import { callUpstream, type CallPolicy } from '../executor/call-policy.ts';
+import { takeCpuTurn } from '../executor/cpu-turns.ts';
 import { gather } from '../executor/gather.ts';
 import { withSpan } from '../tracing/trace-context.ts';
 import type { BriefingEvent, BriefingUsage } from './briefing-events.ts';
@@ -74,6 +75,8 @@ export async function runBriefingAgent(options: BriefingAgentOptions, run: Brief
 
   for (let turn = 1; turn <= options.maxTurns; turn++) {
     emit({ type: 'turn_started', turn });
+    // Building the request (and an in-process model's own work) is CPU: it takes its turn.
+    await takeCpuTurn(signal);
     const result = await generate(options, messages, signal, (text) => emit({ type: 'text', turn, text }));
     usage.modelTurns++;
     usage.inputTokens += result.usage.inputTokens;
@@ -125,6 +128,9 @@ export async function runBriefingAgent(options: BriefingAgentOptions, run: Brief
   });
 }
 
+/** One array for every turn, so a model may cache per-request work on it by identity. */
+const BRIEFING_TOOLS = [searchToolDefinition, submitToolDefinition] as const;
+
 function generate(
   options: BriefingAgentOptions,
   messages: readonly ChatMessage[],
@@ -137,7 +143,7 @@ function generate(
     options.model.generate({
       system: BRIEFING_SYSTEM_PROMPT,
       messages: snapshot,
-      tools: [searchToolDefinition, submitToolDefinition],
+      tools: BRIEFING_TOOLS,
       toolChoice: 'auto',
       maxTokens: options.maxTokens,
       signal: attemptSignal,

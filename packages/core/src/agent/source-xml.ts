@@ -14,9 +14,12 @@ export interface RetrievedSource {
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-const escapeXml = (text: string): string => text.replace(/[&<>"]/g, (character) => XML_ESCAPES[character]!);
-const unescapeXml = (text: string): string =>
-  text.replace(/&(amp|lt|gt|quot);/g, (_, name: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"' })[name]!);
+const XML_UNESCAPES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"' };
+/** For attribute values: the quote that would end the attribute is escaped too. */
+const escapeAttribute = (text: string): string => text.replace(/[&<>"]/g, (character) => XML_ESCAPES[character]!);
+/** For element text: quotes stay as they are, so JSON and prose reach the model unbloated. */
+const escapeText = (text: string): string => text.replace(/[&<>]/g, (character) => XML_ESCAPES[character]!);
+const unescapeXml = (text: string): string => (text.includes('&') ? text.replace(/&(amp|lt|gt|quot);/g, (_, name: string) => XML_UNESCAPES[name]!) : text);
 
 /**
  * Search results as the model sees them. Passage text is escaped, so a guideline that contains
@@ -26,10 +29,10 @@ export function formatSources(query: string, sources: readonly RetrievedSource[]
   const body = sources
     .map(
       (source) =>
-        `<source id="${source.id}" document="${escapeXml(source.document)}" title="${escapeXml(source.title)}" section="${escapeXml(source.section)}" score="${source.score.toFixed(3)}">\n${escapeXml(source.text)}\n</source>`,
+        `<source id="${source.id}" document="${escapeAttribute(source.document)}" title="${escapeAttribute(source.title)}" section="${escapeAttribute(source.section)}" score="${source.score.toFixed(3)}">\n${escapeText(source.text)}\n</source>`,
     )
     .join('\n');
-  return `<search_results query="${escapeXml(query)}">\n${body}\n</search_results>`;
+  return `<search_results query="${escapeAttribute(query)}">\n${body}\n</search_results>`;
 }
 
 /** Reads back what `formatSources` wrote (for models that work on the text, like the offline one). */
@@ -47,7 +50,7 @@ export function parseSources(xml: string): Omit<RetrievedSource, 'pointId'>[] {
 
 /** The patient record as the model sees it: JSON inside a tag, escaped, marked as data. */
 export function formatPatientRecord(record: PatientRecord): string {
-  return `<patient_record id="${escapeXml(record.id)}">\n${escapeXml(JSON.stringify(record, null, 1))}\n</patient_record>`;
+  return `<patient_record id="${escapeAttribute(record.id)}">\n${escapeText(JSON.stringify(record, null, 1))}\n</patient_record>`;
 }
 
 /** Reads back what `formatPatientRecord` wrote; undefined when the text holds no record. */

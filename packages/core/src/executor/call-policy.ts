@@ -1,6 +1,7 @@
 import { toAidocError } from '../errors/to-aidoc-error.ts';
 import type { Span } from '../tracing/span.ts';
 import { withSpan } from '../tracing/trace-context.ts';
+import { takeCpuTurn } from './cpu-turns.ts';
 import type { ConcurrencyPool } from './pool.ts';
 import { getPool } from './pool-registry.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
@@ -48,8 +49,13 @@ export function runWithPolicy<T>(
 
 /**
  * One call to an upstream (an adapter method) the way core makes every such call: a `call`
- * span (`annotate` adds attributes such as a batch size), the policy's pool, timeout and retry, and failures normalised to AidocError. Adapters
- * stay thin: they translate, core orchestrates.
+ * span (`annotate` adds attributes such as a batch size), the policy's pool, timeout and retry,
+ * and failures normalised to AidocError. Adapters stay thin: they translate, core orchestrates.
+ *
+ * The caller resumes in its own CPU turn ({@link takeCpuTurn}): when a thousand responses land in
+ * the same millisecond, the work each caller does next is spread over event-loop iterations
+ * instead of running back to back in one stall. The wait is outside the call's span, so the span
+ * measures the upstream alone.
  */
 export function callUpstream<T>(
   name: string,
@@ -58,7 +64,7 @@ export function callUpstream<T>(
   call: (signal: AbortSignal | undefined) => Promise<T>,
   annotate?: (span: Span) => void,
 ): Promise<T> {
-  return withSpan(
+  const result = withSpan(
     name,
     async (span) => {
       if (span !== undefined) annotate?.(span);
@@ -70,4 +76,8 @@ export function callUpstream<T>(
     },
     'call',
   );
+  return result.then(async (value) => {
+    await takeCpuTurn(signal);
+    return value;
+  });
 }

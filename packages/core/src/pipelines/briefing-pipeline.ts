@@ -14,6 +14,7 @@ import { toAidocError } from '../errors/to-aidoc-error.ts';
 import { expectPositiveInteger } from '../errors/validate-option.ts';
 import { callUpstream, type CallPolicy } from '../executor/call-policy.ts';
 import { gather } from '../executor/gather.ts';
+import { takeCpuTurn } from '../executor/cpu-turns.ts';
 import { getPool } from '../executor/pool-registry.ts';
 import type { Trace } from '../tracing/span.ts';
 import { runTraced } from '../tracing/trace-context.ts';
@@ -126,6 +127,8 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
       throw new AidocError('INVALID_INPUT', 'A patient id is a positive integer (1 to 12 digits)', { details: { patientId: String(patientId).slice(0, 40) } });
     }
     trace.root.setAttribute('patient.id', id.data);
+    // A burst of requests arriving together starts its work in turns, not in one stall.
+    await takeCpuTurn(signal);
     const { patient, collection } = await gather(
       {
         patient: ({ signal: taskSignal }) =>

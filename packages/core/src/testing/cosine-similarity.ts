@@ -14,6 +14,11 @@ export function cosineSimilarity(left: ArrayLike<number>, right: ArrayLike<numbe
     leftNorm += a * a;
     rightNorm += b * b;
   }
+  return cosineFromDot(dot, Math.sqrt(leftNorm), Math.sqrt(rightNorm));
+}
+
+/** Cosine similarity from a dot product and the two norms, for callers that keep norms. */
+export function cosineFromDot(dot: number, leftNorm: number, rightNorm: number): number {
   if (leftNorm === 0 || rightNorm === 0) return 0;
-  return Math.min(1, Math.max(-1, dot / Math.sqrt(leftNorm * rightNorm)));
+  return Math.min(1, Math.max(-1, dot / (leftNorm * rightNorm)));
 }

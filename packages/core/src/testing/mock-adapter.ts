@@ -2,6 +2,7 @@ import type { AidocError } from '../errors/aidoc-error.ts';
 import { abortError, toAidocError } from '../errors/to-aidoc-error.ts';
 import { expectPositiveInteger, invalidOption } from '../errors/validate-option.ts';
 import { sleep, throwIfAborted } from '../executor/abort.ts';
+import { takeCpuTurn } from '../executor/cpu-turns.ts';
 import { withSpan } from '../tracing/trace-context.ts';
 import {
   FaultPlan,
@@ -189,6 +190,9 @@ export abstract class MockAdapter<Call extends MockCall<string, unknown, unknown
       record.fault = fault;
       // A refused request costs a round trip, not the work.
       await wait(roundTripMs(this.#latency) + (fault === undefined ? itemsMs(this.#latency, call.items) : 0), signal);
+      // A real upstream does its work on its own machine; the simulation does it here, so each
+      // simulated response is prepared in its own CPU turn rather than all in one timer callback.
+      await takeCpuTurn(signal);
       if (fault === 'hang') return await hang(signal);
       if (fault === 'rate-limited') throw rateLimitedError(this.#name, call.method, this.#plan.retryAfterMs);
       if (fault === 'unavailable') throw unavailableError(this.#name, call.method);

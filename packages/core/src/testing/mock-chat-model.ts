@@ -170,33 +170,51 @@ function completeTurn(turn: MockTurn, request: MockGenerateInput, modelId: strin
     content: turn.content.map((block) => ({ ...block })),
     stopReason: turn.stopReason ?? (hasToolCall ? 'tool_use' : 'end_turn'),
     usage: turn.usage ?? {
-      inputTokens: estimateTokens(request.system) + request.tools.reduce((sum, tool) => sum + toolTokens(tool), 0) + blocksTokens(request.messages.flatMap((message) => message.content)),
+      inputTokens: systemTokens(request.system) + request.tools.reduce((sum, tool) => sum + toolTokens(tool), 0) + blocksTokens(request.messages.flatMap((message) => message.content)),
       outputTokens: blocksTokens(turn.content),
     },
     model: turn.model ?? modelId,
   };
 }
 
-/** Tool definitions repeat on every turn; their (JSON-schema-heavy) estimate is kept per definition. */
-const toolTokenCache = new WeakMap<ToolDefinition, number>();
-function toolTokens(tool: ToolDefinition): number {
-  let tokens = toolTokenCache.get(tool);
+/**
+ * Tool definitions and earlier messages repeat on every turn; their estimates are kept per object
+ * (the conversation's blocks are the same objects turn after turn), so a turn estimates only
+ * what is new.
+ */
+const tokenCache = new WeakMap<object, number>();
+function cachedTokens(key: object, text: () => string): number {
+  let tokens = tokenCache.get(key);
   if (tokens === undefined) {
-    tokens = estimateTokens(tool.name + tool.description + JSON.stringify(tool.inputSchema));
-    toolTokenCache.set(tool, tokens);
+    tokens = estimateTokens(text());
+    tokenCache.set(key, tokens);
   }
   return tokens;
 }
 
-/** A usage estimate per block, without serialising the whole conversation on every turn. */
+function toolTokens(tool: ToolDefinition): number {
+  return cachedTokens(tool, () => tool.name + tool.description + JSON.stringify(tool.inputSchema));
+}
+
 function blocksTokens(blocks: readonly ContentBlock[]): number {
   let tokens = 0;
   for (const block of blocks) {
-    if (block.type === 'text') tokens += estimateTokens(block.text);
-    else if (block.type === 'tool_result') tokens += estimateTokens(block.content);
-    else tokens += estimateTokens(block.name + JSON.stringify(block.input ?? null));
+    tokens += cachedTokens(block, () =>
+      block.type === 'text' ? block.text : block.type === 'tool_result' ? block.content : block.name + JSON.stringify(block.input ?? null),
+    );
   }
   return tokens;
+}
+
+let lastSystem = '';
+let lastSystemTokens = estimateTokens('');
+/** The system prompt is usually the same string on every turn. */
+function systemTokens(system: string): number {
+  if (system !== lastSystem) {
+    lastSystem = system;
+    lastSystemTokens = estimateTokens(system);
+  }
+  return lastSystemTokens;
 }
 
 function validateRequest(request: MockGenerateInput, strictToolResults: boolean): void {

@@ -13,7 +13,7 @@ import type {
 } from '../contracts/vector-store.ts';
 import { AidocError } from '../errors/aidoc-error.ts';
 import { expectPositiveInteger, invalidOption } from '../errors/validate-option.ts';
-import { cosineSimilarity } from './cosine-similarity.ts';
+import { cosineFromDot } from './cosine-similarity.ts';
 import { MockAdapter, type MockAdapterOptions, type MockCall, type MockControls } from './mock-adapter.ts';
 import { compileFilter, type PayloadPredicate } from '../contracts/payload-filter.ts';
 import { isList } from './is-list.ts';
@@ -90,6 +90,8 @@ export function createMockVectorStore(options: MockVectorStoreOptions = {}): Moc
 interface StoredPoint {
   readonly id: string;
   readonly vector: Float32Array;
+  /** Euclidean norm of `vector`, kept so a search computes one dot product per point. */
+  readonly norm: number;
   readonly payload: Payload;
 }
 
@@ -283,7 +285,8 @@ class SimulatedVectorStore extends MockAdapter<MockVectorStoreCall> implements M
       if (typeof point.id !== 'string' || point.id === '' || (this.#requireUuidIds && !UUID.test(point.id))) {
         throw new AidocError('INVALID_INPUT', `mock-vector-store: point id ${JSON.stringify(point.id)} is not a UUID`);
       }
-      return { id: point.id, vector: checkVector(point.vector, collection.dimensions), payload: copyPayload(point.payload) };
+      const vector = checkVector(point.vector, collection.dimensions);
+      return { id: point.id, vector, norm: euclideanNorm(vector), payload: copyPayload(point.payload) };
     });
     for (const point of prepared) collection.points.set(point.id, point);
   }
@@ -295,10 +298,11 @@ class SimulatedVectorStore extends MockAdapter<MockVectorStoreCall> implements M
       throw new AidocError('INVALID_INPUT', 'mock-vector-store: scoreThreshold must be a finite number');
     }
     const matches = filterPredicate(query.filter);
+    const queryNorm = euclideanNorm(vector);
     const scored: ScoredPoint[] = [];
     for (const point of collection.points.values()) {
       if (!matches(point.payload)) continue;
-      const score = cosineSimilarity(vector, point.vector);
+      const score = cosineFromDot(dotProduct(vector, point.vector), queryNorm, point.norm);
       if (query.scoreThreshold !== undefined && score < query.scoreThreshold) continue;
       scored.push({ id: point.id, score, payload: point.payload });
     }
@@ -326,6 +330,16 @@ function checkVector(vector: unknown, dimensions: number): Float32Array {
     copy[index] = value;
   }
   return copy;
+}
+
+function dotProduct(left: Float32Array, right: Float32Array): number {
+  let dot = 0;
+  for (let index = 0; index < left.length; index++) dot += left[index]! * right[index]!;
+  return dot;
+}
+
+function euclideanNorm(vector: Float32Array): number {
+  return Math.sqrt(dotProduct(vector, vector));
 }
 
 function sortedPoints(collection: StoredCollection): StoredPoint[] {
