@@ -2,7 +2,8 @@ import { isOutOfRange, type FollowUp, type MedicationReviewItem, type PatientBri
 import type { ClinicalFinding } from './offline-clinical-findings.ts';
 import { reviewMedications } from './offline-medication-review.ts';
 import { describeSex, type PatientFacts } from './offline-patient-facts.ts';
-import { firstQuotableSentence, mentionsAny, selectQuote, sourceNumber, type ParsedSource, type Quote } from './offline-quote-selector.ts';
+import { firstQuotableSentence, selectQuote, type Quote } from './offline-quote-selector.ts';
+import { byRank, type ParsedSource } from './offline-sources.ts';
 
 /** What came back from the searches of this conversation. */
 export interface RetrievedEvidence {
@@ -42,9 +43,7 @@ function writeRecommendations(findings: readonly ClinicalFinding[], evidence: Re
   const recommendations: Recommendation[] = [];
   for (const item of findings) {
     if (item.query === undefined || recommendations.length >= MAX_RECOMMENDATIONS) continue;
-    const preferred = evidence.byQuery.get(item.query) ?? [];
-    const others = evidence.all.filter((source) => !preferred.includes(source));
-    const quote = selectQuote({ keywords: item.keywords, preferred, others, exclude: used });
+    const quote = selectQuote({ keywords: item.keywords, preferred: evidence.byQuery.get(item.query) ?? [], all: evidence.all, exclude: used });
     if (quote === undefined) continue;
     used.add(quote.sentence);
     recommendations.push(recommendation(item.topic ?? 'Guideline point for this patient', item.reason ?? item.concern?.evidence, quote));
@@ -68,15 +67,18 @@ function recommendation(topic: string, reason: string | undefined, quote: Quote)
 }
 
 function writeMedicationReview(facts: PatientFacts, findings: readonly ClinicalFinding[], evidence: RetrievedEvidence): MedicationReviewItem[] {
-  const ranked = [...evidence.all].sort((left, right) => right.score - left.score || sourceNumber(left.id) - sourceNumber(right.id));
-  return reviewMedications(facts, findings).map(({ item, terms }) => ({
-    ...item,
-    citations: ranked
-      .filter((source) => mentionsAny(source, terms))
-      .slice(0, MAX_MEDICATION_CITATIONS)
-      .map((source) => source.id)
-      .sort((left, right) => sourceNumber(left) - sourceNumber(right)),
-  }));
+  const ranked = [...evidence.all].sort(byRank);
+  return reviewMedications(facts, findings).map(({ item, terms }) => ({ ...item, citations: medicationCitations(ranked, terms) }));
+}
+
+/** The ids of the best-ranked sources that mention the medication, lowest id first. */
+function medicationCitations(ranked: readonly ParsedSource[], terms: readonly string[]): string[] {
+  const citing: ParsedSource[] = [];
+  for (const source of ranked) {
+    if (citing.length >= MAX_MEDICATION_CITATIONS) break;
+    if (source.passage.mentionsAny(terms)) citing.push(source);
+  }
+  return citing.sort((left, right) => left.number - right.number).map((source) => source.id);
 }
 
 function writeFollowUps(findings: readonly ClinicalFinding[]): FollowUp[] {

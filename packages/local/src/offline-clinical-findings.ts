@@ -77,7 +77,8 @@ type Rule = (facts: PatientFacts) => ClinicalFinding[];
 export function findClinicalFindings(facts: PatientFacts): ClinicalFinding[] {
   const findings = RULES.flatMap((rule) => rule(facts));
   findings.push(...outOfRangeLabFindings(facts, new Set(findings.flatMap((item) => item.coversLabs))));
-  return findings.map((item, index) => ({ item, index })).sort((left, right) => left.item.priority - right.item.priority || left.index - right.index).map(({ item }) => item);
+  // Array sorts are stable: findings of one priority keep the rules' order.
+  return findings.sort((left, right) => left.priority - right.priority);
 }
 
 // ---------------------------------------------------------------------------------------------

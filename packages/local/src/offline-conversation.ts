@@ -3,14 +3,13 @@ import {
   SEARCH_TOOL_NAME,
   SUBMIT_TOOL_NAME,
   parsePatientRecord,
-  parseSources,
   type ChatMessage,
   type PatientRecord,
   type ToolCallBlock,
   type ToolResultBlock,
 } from '@aidoc/core';
 import type { RetrievedEvidence } from './offline-briefing-writer.ts';
-import type { ParsedSource } from './offline-quote-selector.ts';
+import { readSources, type ParsedSource } from './offline-sources.ts';
 
 /** Where the briefing conversation stands, read from its messages. */
 export interface ConversationState {
@@ -28,7 +27,13 @@ export interface ConversationState {
   readonly toolCallCount: number;
 }
 
-/** Reads the conversation. Pure: the same messages give the same state. */
+/**
+ * Reads the conversation. Pure: the same messages give the same state.
+ *
+ * The agent loop sends the same message and block objects back turn after turn (the conversation
+ * only grows), so the record and each tool result are parsed once per object and remembered
+ * against the text they were read from (a reused object with new text is read afresh).
+ */
 export function readConversation(messages: readonly ChatMessage[]): ConversationState {
   const calls = new Map<string, ToolCallBlock>();
   const results: ToolResultBlock[] = [];
@@ -48,7 +53,7 @@ export function readConversation(messages: readonly ChatMessage[]): Conversation
     .map((result) => ({
       query: queryOf(calls.get(result.toolCallId)),
       isError: result.isError === true,
-      sources: result.isError === true ? [] : parseSources(result.content),
+      sources: result.isError === true ? [] : sourcesOf(result),
     }));
   const last = messages.at(-1);
   const submitError =
@@ -84,22 +89,62 @@ function queryOf(call: ToolCallBlock | undefined): string | undefined {
   return typeof input === 'object' && input !== null && 'query' in input && typeof input.query === 'string' ? input.query : undefined;
 }
 
-function findRecord(messages: readonly ChatMessage[]): { record: PatientRecord | undefined; recordProblem: string | undefined } {
+function findRecord(messages: readonly ChatMessage[]): RecordReading {
   for (const message of messages) {
     if (message.role !== 'user') continue;
-    const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n');
-    if (!text.includes('<patient_record')) continue;
-    let data: unknown;
-    try {
-      data = parsePatientRecord(text);
-    } catch {
-      return { record: undefined, recordProblem: 'the <patient_record> element does not hold valid JSON' };
-    }
-    if (data === undefined) continue;
-    const parsed = PatientRecordSchema.safeParse(data);
-    if (parsed.success) return { record: parsed.data, recordProblem: undefined };
-    const issue = parsed.error.issues[0];
-    return { record: undefined, recordProblem: `the patient record does not match the schema at ${issue?.path.map(String).join('.') || '(root)'}` };
+    const reading = readRecord(message);
+    if (reading !== undefined) return reading;
   }
   return { record: undefined, recordProblem: 'no <patient_record> element was found in the user messages' };
+}
+
+interface RecordReading {
+  readonly record: PatientRecord | undefined;
+  readonly recordProblem: string | undefined;
+}
+
+const recordByMessage = new WeakMap<ChatMessage, { readonly text: string; readonly reading: RecordReading | undefined }>();
+
+/** The record of one user message (or why it is unusable); undefined when it holds none. */
+function readRecord(message: ChatMessage): RecordReading | undefined {
+  const text = userText(message);
+  const known = recordByMessage.get(message);
+  if (known !== undefined && known.text === text) return known.reading;
+  const reading = parseRecord(text);
+  recordByMessage.set(message, { text, reading });
+  return reading;
+}
+
+/** The message's text blocks joined by newlines ('' when it has none). */
+function userText(message: ChatMessage): string {
+  let text: string | undefined;
+  for (const block of message.content) if (block.type === 'text') text = text === undefined ? block.text : `${text}\n${block.text}`;
+  return text ?? '';
+}
+
+function parseRecord(text: string): RecordReading | undefined {
+  if (!text.includes('<patient_record')) return undefined;
+  let data: unknown;
+  try {
+    data = parsePatientRecord(text);
+  } catch {
+    return { record: undefined, recordProblem: 'the <patient_record> element does not hold valid JSON' };
+  }
+  if (data === undefined) return undefined;
+  // The record is untrusted text from the conversation: validated, once per message.
+  const parsed = PatientRecordSchema.safeParse(data);
+  if (parsed.success) return { record: parsed.data, recordProblem: undefined };
+  const issue = parsed.error.issues[0];
+  return { record: undefined, recordProblem: `the patient record does not match the schema at ${issue?.path.map(String).join('.') || '(root)'}` };
+}
+
+const sourcesByResult = new WeakMap<ToolResultBlock, { readonly content: string; readonly sources: readonly ParsedSource[] }>();
+
+/** The sources of a successful search result, parsed once per block. */
+function sourcesOf(result: ToolResultBlock): readonly ParsedSource[] {
+  const known = sourcesByResult.get(result);
+  if (known !== undefined && known.content === result.content) return known.sources;
+  const sources = readSources(result.content);
+  sourcesByResult.set(result, { content: result.content, sources });
+  return sources;
 }

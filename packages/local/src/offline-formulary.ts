@@ -1,4 +1,5 @@
 import type { Medication } from '@aidoc/core';
+import { memoise } from './offline-memo.ts';
 
 /** The drug classes the offline model's rules reason about. */
 export type DrugClass =
@@ -119,15 +120,24 @@ export interface ClassifiedMedication {
 
 /** Looks a medication up in the offline formulary (unknown drugs get no classes). */
 export function classifyMedication(medication: Medication): ClassifiedMedication {
+  const { classes, terms } = lookUpDrug(medication.name);
+  return { medication, classes, terms, doseMg: doseInMilligrams(medication.dose), dosesPerDay: dosesPerDay(medication.frequency) };
+}
+
+/**
+ * The classes and terms of a drug name, from every formulary entry whose pattern matches it.
+ * Names recur across records and matching tries every entry, so each name is looked up once.
+ */
+const lookUpDrug = memoise((name: string): Pick<ClassifiedMedication, 'classes' | 'terms'> => {
   const classes = new Set<DrugClass>();
-  const terms = [medication.name.toLowerCase()];
+  const terms = [name.toLowerCase()];
   for (const entry of FORMULARY) {
-    if (!entry.pattern.test(medication.name)) continue;
+    if (!entry.pattern.test(name)) continue;
     for (const drugClass of entry.classes) classes.add(drugClass);
     terms.push(...entry.terms);
   }
-  return { medication, classes, terms: [...new Set(terms)], doseMg: doseInMilligrams(medication.dose), dosesPerDay: dosesPerDay(medication.frequency) };
-}
+  return { classes, terms: [...new Set(terms)] };
+}, 1024);
 
 function doseInMilligrams(dose: string): number | undefined {
   const match = /(\d+(?:\.\d+)?)\s*(mg|g|micrograms?|mcg)\b/i.exec(dose);

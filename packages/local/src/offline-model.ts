@@ -2,11 +2,9 @@ import {
   AidocError,
   SEARCH_TOOL_NAME,
   SUBMIT_TOOL_NAME,
-  estimateTokens,
   sleep,
   throwIfAborted,
   type ChatModel,
-  type ContentBlock,
   type GenerateRequest,
   type GenerateResult,
   type TextBlock,
@@ -14,10 +12,10 @@ import {
 } from '@aidoc/core';
 import { repairBriefing } from './offline-briefing-repair.ts';
 import { writeBriefing } from './offline-briefing-writer.ts';
-import { findClinicalFindings } from './offline-clinical-findings.ts';
 import { collectEvidence, readConversation } from './offline-conversation.ts';
-import { derivePatientFacts } from './offline-patient-facts.ts';
+import { analysePatient } from './offline-patient-analysis.ts';
 import { planSearches } from './offline-search-planner.ts';
+import { blockTokens, inputTokens } from './offline-token-usage.ts';
 
 /** Simulated thinking time of one turn. */
 export interface OfflineModelLatency {
@@ -140,8 +138,7 @@ function respond(request: GenerateRequest, maxSearches: number, searchLimit: num
   const record = state.record;
   if (state.accepted && state.repairRequest === undefined) return text(`The briefing for patient ${record.id} has been submitted.`);
 
-  const facts = derivePatientFacts(record);
-  const findings = findClinicalFindings(facts);
+  const { facts, findings } = analysePatient(record);
 
   if (state.searches.length === 0 && state.repairRequest === undefined) {
     const searches = planSearches(findings, maxSearches, searchLimit);
@@ -250,15 +247,4 @@ function unitInterval(seed: number, request: GenerateRequest): number {
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0) / 2 ** 32;
-}
-
-function blockTokens(block: ContentBlock): number {
-  if (block.type === 'text') return estimateTokens(block.text);
-  if (block.type === 'tool_call') return estimateTokens(`${block.name} ${JSON.stringify(block.input)}`);
-  return estimateTokens(block.content);
-}
-
-function inputTokens(request: GenerateRequest): number {
-  const messages = request.messages.reduce((sum, message) => sum + message.content.reduce((inner, block) => inner + blockTokens(block), 0), 0);
-  return estimateTokens(request.system) + estimateTokens(JSON.stringify(request.tools)) + messages;
 }

@@ -1,6 +1,7 @@
 import { isOutOfRange, type Condition, type LabResult, type PatientRecord } from '@aidoc/core';
 import { classifyMedication, type ClassifiedMedication, type DrugClass } from './offline-formulary.ts';
-import { ageAtLatestEntry, latestEntryDate } from './patient-record-facts.ts';
+import { memoise } from './offline-memo.ts';
+import { ageOnDate, latestEntryDate } from './patient-record-facts.ts';
 
 /** The conditions the offline rules recognise (by ICD-10 code prefix or by name). */
 export type ConditionKind =
@@ -91,9 +92,9 @@ export function derivePatientFacts(record: PatientRecord): PatientFacts {
   const activeConditions = record.conditions.filter((condition) => condition.status === 'active');
   const conditionKinds = new Set<ConditionKind>();
   for (const condition of activeConditions) {
-    for (const rule of CONDITION_RULES) {
-      if ((condition.code !== undefined && rule.codes.test(condition.code)) || rule.name.test(condition.name)) conditionKinds.add(rule.kind);
-    }
+    // A rule recognises a condition by its code or by its name.
+    if (condition.code !== undefined) for (const kind of conditionKindsByCode(condition.code)) conditionKinds.add(kind);
+    for (const kind of conditionKindsByName(condition.name)) conditionKinds.add(kind);
   }
   if (conditionKinds.has('heart-failure-reduced-ejection-fraction')) conditionKinds.add('heart-failure');
   const medications = record.medications.map((medication) => classifyMedication(medication));
@@ -102,10 +103,11 @@ export function derivePatientFacts(record: PatientRecord): PatientFacts {
     .sort((left, right) => (left.date < right.date ? 1 : left.date > right.date ? -1 : 0))
     .map((note) => note.text)
     .join('\n');
+  const latestDate = latestEntryDate(record);
   return {
     record,
-    age: ageAtLatestEntry(record),
-    latestDate: latestEntryDate(record),
+    age: ageOnDate(record, latestDate),
+    latestDate,
     activeConditions,
     conditionKinds,
     medications,
@@ -115,23 +117,44 @@ export function derivePatientFacts(record: PatientRecord): PatientFacts {
   };
 }
 
+// Condition and lab names recur across records and each rule is a regular expression, so the
+// kinds of a code or a name are worked out once per distinct string.
+
+const conditionKindsByCode = memoise((code: string) => CONDITION_RULES.filter((rule) => rule.codes.test(code)).map((rule) => rule.kind), 1024);
+const conditionKindsByName = memoise((name: string) => CONDITION_RULES.filter((rule) => rule.name.test(name)).map((rule) => rule.kind), 1024);
+
+/** Position in LAB_RULES of the first rule listing each code. */
+const LAB_RULE_BY_CODE = new Map<string, number>();
+for (const [index, rule] of LAB_RULES.entries()) for (const code of rule.codes) if (!LAB_RULE_BY_CODE.has(code)) LAB_RULE_BY_CODE.set(code, index);
+
+/** Position in LAB_RULES of the first rule whose name pattern matches (Infinity: none). */
+const labRuleByName = memoise((name: string) => {
+  const index = LAB_RULES.findIndex((rule) => rule.name.test(name));
+  return index === -1 ? Infinity : index;
+}, 1024);
+
+/** The kind of the first rule that recognises the lab, by its code or by its name. */
 function labKind(lab: LabResult): LabKind | undefined {
-  return LAB_RULES.find((rule) => (lab.code !== undefined && rule.codes.includes(lab.code)) || rule.name.test(lab.name))?.kind;
+  const byCode = lab.code === undefined ? Infinity : (LAB_RULE_BY_CODE.get(lab.code) ?? Infinity);
+  const index = Math.min(byCode, labRuleByName(lab.name));
+  return index === Infinity ? undefined : LAB_RULES[index]!.kind;
 }
 
 function groupLabs(labs: readonly LabResult[]): LabSeries[] {
-  const groups = new Map<string, LabResult[]>();
+  // Keyed by kind, or by code and name for labs no rule recognises (those keys hold a "|", kinds do
+  // not), so every lab of a group has the group's kind.
+  const groups = new Map<string, { kind: LabKind | undefined; labs: LabResult[] }>();
   for (const lab of labs) {
     const kind = labKind(lab);
     const key = kind ?? `${lab.code ?? ''}|${lab.name.trim().toLowerCase()}`;
     const group = groups.get(key);
-    if (group === undefined) groups.set(key, [lab]);
-    else group.push(lab);
+    if (group === undefined) groups.set(key, { kind, labs: [lab] });
+    else group.labs.push(lab);
   }
-  return [...groups.values()].map((group) => {
-    // Stable: results of the same day keep the record's order, the last one counting as latest.
-    const results = group.map((lab, index) => ({ lab, index })).sort((left, right) => left.lab.date.localeCompare(right.lab.date) || left.index - right.index).map(({ lab }) => lab);
-    return { kind: labKind(results[0]!), results, latest: results.at(-1)! };
+  return [...groups.values()].map(({ kind, labs: results }) => {
+    // Array sorts are stable: results of the same day keep the record's order, the last one counting as latest.
+    results.sort((left, right) => left.date.localeCompare(right.date));
+    return { kind, results, latest: results.at(-1)! };
   });
 }
 

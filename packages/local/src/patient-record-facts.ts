@@ -7,14 +7,16 @@ import type { Condition, PatientRecord } from '@aidoc/core';
  * offline model is deterministic, and sample data does not age).
  */
 export function latestEntryDate(record: PatientRecord): string | undefined {
-  const dates = [
-    ...record.labs.map((lab) => lab.date),
-    ...record.notes.map((note) => note.date),
-    ...record.medications.flatMap((medication) => (medication.startDate === undefined ? [] : [medication.startDate])),
-    ...record.conditions.flatMap((condition) => (condition.onsetDate === undefined ? [] : [condition.onsetDate])),
-  ];
+  let latest: string | undefined;
   // ISO dates sort as strings.
-  return dates.reduce<string | undefined>((latest, date) => (latest === undefined || date > latest ? date : latest), undefined);
+  const consider = (date: string | undefined): void => {
+    if (date !== undefined && (latest === undefined || date > latest)) latest = date;
+  };
+  for (const lab of record.labs) consider(lab.date);
+  for (const note of record.notes) consider(note.date);
+  for (const medication of record.medications) consider(medication.startDate);
+  for (const condition of record.conditions) consider(condition.onsetDate);
+  return latest;
 }
 
 /** Whole years between two ISO dates (`YYYY-MM-DD`). */
@@ -27,7 +29,11 @@ export function ageInYears(birthDate: string, onDate: string): number {
 
 /** The patient's age at the latest dated entry of the record; undefined when nothing is dated. */
 export function ageAtLatestEntry(record: PatientRecord): number | undefined {
-  const date = latestEntryDate(record);
+  return ageOnDate(record, latestEntryDate(record));
+}
+
+/** The patient's age on a date; undefined without a date or before the birth date. */
+export function ageOnDate(record: PatientRecord, date: string | undefined): number | undefined {
   return date === undefined || date < record.birthDate ? undefined : ageInYears(record.birthDate, date);
 }
 

@@ -4,11 +4,13 @@ import {
   PatientBriefingSchema,
   PatientRecordSchema,
   SearchInputSchema,
+  estimateTokens,
   formatPatientRecord,
   formatSources,
   searchToolDefinition,
   submitToolDefinition,
   type ChatMessage,
+  type ContentBlock,
   type GenerateRequest,
   type GenerateResult,
   type PatientBriefing,
@@ -202,6 +204,37 @@ describe('createOfflineModel', () => {
     expect(second.briefingTurn).toEqual(first.briefingTurn);
     const again = await createOfflineModel().generate({ system: BRIEFING_SYSTEM_PROMPT, messages: first.messages, tools });
     expect(again).toEqual(first.briefingTurn);
+  });
+
+  it('estimates usage over the whole conversation, the same for reused objects as for fresh copies', async () => {
+    const { planning, briefingTurn, messages } = await runBriefing(patient('3'));
+    const blockTokens = (block: ContentBlock): number =>
+      estimateTokens(block.type === 'text' ? block.text : block.type === 'tool_call' ? `${block.name} ${JSON.stringify(block.input)}` : block.content);
+    const expected = (conversation: readonly ChatMessage[]): number =>
+      estimateTokens(BRIEFING_SYSTEM_PROMPT) + estimateTokens(JSON.stringify(tools)) + conversation.flatMap((message) => message.content).reduce((sum, block) => sum + blockTokens(block), 0);
+    expect(planning.usage).toEqual({ inputTokens: expected(messages.slice(0, 1)), outputTokens: planning.content.reduce((sum, block) => sum + blockTokens(block), 0) });
+    expect(briefingTurn.usage).toEqual({ inputTokens: expected(messages), outputTokens: briefingTurn.content.reduce((sum, block) => sum + blockTokens(block), 0) });
+    const copy = await createOfflineModel().generate({ system: BRIEFING_SYSTEM_PROMPT, messages: structuredClone(messages), tools: structuredClone(tools) });
+    expect(copy).toEqual(briefingTurn);
+  });
+
+  it('reads a reused message or result object again when its text has changed', async () => {
+    const model = createOfflineModel();
+    // Mutable on purpose: a caller that rewrites a block in place must not get a stale answer.
+    const recordBlock = { type: 'text' as const, text: formatPatientRecord(patient('1')) };
+    const messages: ChatMessage[] = [{ role: 'user', content: [recordBlock] }];
+    const first = await model.generate({ system: BRIEFING_SYSTEM_PROMPT, messages, tools });
+    recordBlock.text = formatPatientRecord(patient('2'));
+    const second = await model.generate({ system: BRIEFING_SYSTEM_PROMPT, messages, tools });
+    const fresh = await createOfflineModel().generate({ system: BRIEFING_SYSTEM_PROMPT, messages: [{ role: 'user', content: [{ type: 'text', text: formatPatientRecord(patient('2')) }] }], tools });
+    expect(second).toEqual(fresh);
+    expect(second).not.toEqual(first);
+
+    const { messages: conversation } = await runBriefing(patient('1'));
+    const firstResult: { content: string } = conversation.at(-1)!.content[0] as ToolResultBlock;
+    firstResult.content = formatSources('metformin', []);
+    const rewritten = await model.generate({ system: BRIEFING_SYSTEM_PROMPT, messages: conversation, tools });
+    expect(rewritten).toEqual(await createOfflineModel().generate({ system: BRIEFING_SYSTEM_PROMPT, messages: structuredClone(conversation), tools }));
   });
 
   it('does not follow instructions planted in a source, and never quotes them', async () => {

@@ -1,0 +1,47 @@
+import { estimateTokens, type ContentBlock, type GenerateRequest, type ToolDefinition } from '@aidoc/core';
+
+/**
+ * Usage estimates with `estimateTokens`, over the whole conversation every turn. The agent loop
+ * sends the same block objects back turn after turn (and this turn's output comes back as the
+ * next turn's input), so each block is estimated once and remembered against what was estimated:
+ * a reused object whose text changed, or whose tool input was replaced, is estimated afresh.
+ */
+const tokensByBlock = new WeakMap<ContentBlock, { readonly estimated: unknown; readonly name: string | undefined; readonly tokens: number }>();
+
+/** Tokens of one content block: its text, its tool result, or the tool name and JSON input. */
+export function blockTokens(block: ContentBlock): number {
+  const estimated = block.type === 'text' ? block.text : block.type === 'tool_call' ? block.input : block.content;
+  const name = block.type === 'tool_call' ? block.name : undefined;
+  const known = tokensByBlock.get(block);
+  if (known !== undefined && known.estimated === estimated && known.name === name) return known.tokens;
+  const tokens = block.type === 'tool_call' ? estimateTokens(`${block.name} ${JSON.stringify(block.input)}`) : estimateTokens(estimated as string);
+  tokensByBlock.set(block, { estimated, name, tokens });
+  return tokens;
+}
+
+/** Tokens of the whole request: system prompt, tool definitions and every message. */
+export function inputTokens(request: GenerateRequest): number {
+  let messages = 0;
+  for (const message of request.messages) for (const block of message.content) messages += blockTokens(block);
+  return systemTokens(request.system) + toolTokens(request.tools) + messages;
+}
+
+// Every turn of every briefing sends the same system prompt and tool definitions: the last
+// estimate of each is kept for as long as the next request sends the same again.
+let lastSystem: { readonly system: string; readonly tokens: number } | undefined;
+let lastTools: { readonly tools: readonly ToolDefinition[]; readonly tokens: number } | undefined;
+
+function systemTokens(system: string): number {
+  if (lastSystem?.system !== system) lastSystem = { system, tokens: estimateTokens(system) };
+  return lastSystem.tokens;
+}
+
+function toolTokens(tools: readonly ToolDefinition[]): number {
+  if (lastTools === undefined || !sameTools(lastTools.tools, tools)) lastTools = { tools: [...tools], tokens: estimateTokens(JSON.stringify(tools)) };
+  return lastTools.tokens;
+}
+
+/** The same definition objects in the same order (definitions are immutable values, like blocks). */
+function sameTools(left: readonly ToolDefinition[], right: readonly ToolDefinition[]): boolean {
+  return left.length === right.length && left.every((tool, index) => tool === right[index]);
+}
