@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { cpuTurnQueueLength, takeCpuTurn } from '../src/executor/cpu-turns.ts';
 import { rejectionOf } from '../src/testing/rejection-of.ts';
 
@@ -28,13 +28,22 @@ async function longestStall(work: () => Promise<unknown>): Promise<number> {
   return longest;
 }
 
-/** Uses up the current slice, so the next caller has to queue. */
-async function spendSlice(): Promise<void> {
-  await takeCpuTurn();
-  burn(6);
+/**
+ * Asks for a turn as a second caller, after a first caller has spent this iteration's slice
+ * (two immediates of the same iteration): the ask has to queue.
+ */
+function askAfterSpentSlice(signal?: AbortSignal): Promise<{ turn: Promise<void> }> {
+  return new Promise((resolve) => {
+    setImmediate(() => void takeCpuTurn().then(() => burn(6)));
+    setImmediate(() => resolve({ turn: takeCpuTurn(signal) }));
+  });
 }
 
 describe('takeCpuTurn', () => {
+  // Each test starts on a fresh macrotask: code that runs on after a granted turn, in the same
+  // microtask drain, is that turn's continuation (the test runner's, here).
+  beforeEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
   it('grants at once on an idle loop, without waiting for another iteration', async () => {
     let immediateRan = false;
     setImmediate(() => (immediateRan = true));
@@ -85,11 +94,22 @@ describe('takeCpuTurn', () => {
     expect(events).toEqual(['first start', 'first end', 'second']);
   });
 
+  it('grants a turn asked for from within the running turn at once: it is the same caller', async () => {
+    const { turn } = await askAfterSpentSlice();
+    expect(cpuTurnQueueLength()).toBe(1);
+    await turn;
+    let nestedGranted = false;
+    const nested = takeCpuTurn().then(() => (nestedGranted = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(nestedGranted).toBe(true);
+    await nested;
+  });
+
   it('an abort while queued rejects with ABORTED, leaves the queue and its listener', async () => {
     const controller = new AbortController();
     const remove = vi.spyOn(controller.signal, 'removeEventListener');
-    await spendSlice();
-    const queued = takeCpuTurn(controller.signal);
+    const { turn: queued } = await askAfterSpentSlice(controller.signal);
     expect(cpuTurnQueueLength()).toBe(1);
     controller.abort();
     expect(await rejectionOf(queued)).toMatchObject({ code: 'ABORTED' });
@@ -100,9 +120,8 @@ describe('takeCpuTurn', () => {
 
   it('removes the abort listener when the turn is granted', async () => {
     const controller = new AbortController();
-    await spendSlice();
     const remove = vi.spyOn(controller.signal, 'removeEventListener');
-    const queued = takeCpuTurn(controller.signal);
+    const { turn: queued } = await askAfterSpentSlice(controller.signal);
     expect(cpuTurnQueueLength()).toBe(1);
     await queued;
     expect(remove).toHaveBeenCalledWith('abort', expect.any(Function));

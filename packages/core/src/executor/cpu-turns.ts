@@ -22,6 +22,11 @@ let sliceOpen = false;
 let sliceUsedMs = 0;
 /** When the running turn was granted; undefined while no turn runs. */
 let turnStartedAt: number | undefined;
+/**
+ * True between granting a turn and the granted caller starting to run: callers asking in that
+ * window are others (a loop starting many requests), not the granted caller's continuation.
+ */
+let grantWindowOpen = false;
 
 /**
  * Waits for this caller's turn to do a slice of CPU work on the event loop. Turns run one at a
@@ -36,13 +41,16 @@ let turnStartedAt: number | undefined;
  * CPU is the same.
  *
  * A turn lasts until the caller next waits for real I/O or a timer: everything it runs
- * synchronously or through already-settled promises after the grant belongs to its turn.
+ * synchronously or through already-settled promises after the grant belongs to its turn, and a
+ * turn it asks for meanwhile (a step that takes a turn calling another) is granted at once.
  *
  * @param signal - Rejects with `ABORTED` (or the signal's AidocError reason) and leaves the
  * queue when it fires before the turn comes.
  */
 export function takeCpuTurn(signal?: AbortSignal): Promise<void> {
   if (signal?.aborted === true) return Promise.reject(abortError(signal));
+  // Asked again from within the running turn's continuation: still that caller's turn.
+  if (turnStartedAt !== undefined && !grantWindowOpen) return Promise.resolve();
   if (turnStartedAt === undefined && waiting.size === 0 && sliceHasTime()) {
     startTurn();
     return Promise.resolve();
@@ -85,9 +93,14 @@ function closeSlice(): void {
 
 function startTurn(): void {
   turnStartedAt = performance.now();
-  // The turn ends once the granted caller has run everything it can without I/O: a tick queued
-  // from a microtask runs only after the microtask queue has drained.
-  queueMicrotask(() => process.nextTick(endTurn));
+  grantWindowOpen = true;
+  queueMicrotask(() => {
+    // From here on the granted caller runs: what asks for a turn now is its own continuation.
+    grantWindowOpen = false;
+    // The turn ends once the granted caller has run everything it can without I/O: a tick
+    // queued from a microtask runs only after the microtask queue has drained.
+    process.nextTick(endTurn);
+  });
 }
 
 function endTurn(): void {

@@ -299,16 +299,25 @@ class SimulatedVectorStore extends MockAdapter<MockVectorStoreCall> implements M
     }
     const matches = filterPredicate(query.filter);
     const queryNorm = euclideanNorm(vector);
-    const scored: ScoredPoint[] = [];
+    // The best `limit` so far, best first: a point that would not make it costs no allocation.
+    const best: { point: StoredPoint; score: number }[] = [];
     for (const point of collection.points.values()) {
       if (!matches(point.payload)) continue;
       const score = cosineFromDot(dotProduct(vector, point.vector), queryNorm, point.norm);
       if (query.scoreThreshold !== undefined && score < query.scoreThreshold) continue;
-      scored.push({ id: point.id, score, payload: point.payload });
+      if (best.length === query.limit && !ranksAbove(score, point.id, best[best.length - 1]!)) continue;
+      let position = best.length;
+      while (position > 0 && ranksAbove(score, point.id, best[position - 1]!)) position--;
+      best.splice(position, 0, { point, score });
+      if (best.length > query.limit) best.pop();
     }
-    scored.sort((left, right) => right.score - left.score || compareIds(left.id, right.id));
-    return scored.slice(0, query.limit).map((point) => ({ ...point, payload: copyPayload(point.payload) }));
+    return best.map(({ point, score }) => ({ id: point.id, score, payload: copyPayload(point.payload) }));
   }
+}
+
+/** Higher score first; equal scores in id order, so results are deterministic. */
+function ranksAbove(score: number, id: string, other: { point: StoredPoint; score: number }): boolean {
+  return score > other.score || (score === other.score && compareIds(id, other.point.id) < 0);
 }
 
 function checkCollectionName(collection: unknown): void {
