@@ -9,6 +9,7 @@ import { createBriefingPipeline, type ChatModel, createEventLoopMonitor, createI
 import { createMockChatModel, createMockEmbedder, createMockVectorStore, scriptedBriefingTurns } from '@aidoc/core/testing';
 import { createJsonPatientRepository, createOfflineModel, sampleGuidelinesDirectory, samplePatientsFile } from '@aidoc/local';
 import type { Benchmark } from './lib/bench-result.ts';
+import { garbageCollector } from './lib/garbage-collector.ts';
 import { round } from './lib/measure.ts';
 
 const MODEL_TURN_MS = 2_500;
@@ -72,6 +73,8 @@ async function measure(name: string, count: number, createModel: (turnMs: number
   await pipeline.brief('1');
   const oneMs = performance.now() - start;
 
+  // Heap per briefing: the peak during the run over the live heap after a collection before it.
+  garbageCollector()();
   const monitor = createEventLoopMonitor({ thresholdMs: 50 }).start();
   const heapBefore = process.memoryUsage().heapUsed;
   let heapPeak = heapBefore;

@@ -6,12 +6,11 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Filter, VectorPoint } from '@aidoc/core';
 import { seededRandom } from '@aidoc/core/testing';
 import { createFileVectorStore } from '@aidoc/local';
 import type { Benchmark, BenchResult, BenchScale } from './lib/bench-result.ts';
+import { garbageCollector } from './lib/garbage-collector.ts';
 import { median, percentile, round } from './lib/measure.ts';
 
 const DIMENSIONS = 768;
@@ -167,16 +166,6 @@ function unitVector(random: () => number): Float32Array {
   const scale = 1 / Math.sqrt(squares);
   for (let index = 0; index < DIMENSIONS; index++) vector[index] = vector[index]! * scale;
   return vector;
-}
-
-/** `gc()` without starting node with --expose-gc, so memory figures are measured after collection. */
-function garbageCollector(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    gc();
-  };
 }
 
 // Run alone: print the rows.

@@ -76,6 +76,7 @@ export type { CallOptions, SpecificationVersion } from './contracts/call-options
 export type { ChatMessage, ChatModel, ContentBlock, GenerateRequest, GenerateResult, StopReason, TextBlock, ToolCallBlock, ToolChoice, ToolDefinition, ToolResultBlock, Usage } from './contracts/chat-model.ts';
 export type { EmbedOptions, Embedder, EmbeddingKind } from './contracts/embedder.ts';
 export { estimateTokens } from './contracts/estimate-tokens.ts';
+export { estimateBlockTokens, estimateInputTokens } from './contracts/estimate-usage.ts';
 export {
   FollowUpSchema,
   KeyConcernSchema,

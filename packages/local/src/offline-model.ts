@@ -2,6 +2,8 @@ import {
   AidocError,
   SEARCH_TOOL_NAME,
   SUBMIT_TOOL_NAME,
+  estimateBlockTokens,
+  estimateInputTokens,
   sleep,
   throwIfAborted,
   type ChatModel,
@@ -15,7 +17,6 @@ import { writeBriefing } from './offline-briefing-writer.ts';
 import { collectEvidence, readConversation } from './offline-conversation.ts';
 import { analysePatient } from './offline-patient-analysis.ts';
 import { planSearches } from './offline-search-planner.ts';
-import { blockTokens, inputTokens } from './offline-token-usage.ts';
 
 /** Simulated thinking time of one turn. */
 export interface OfflineModelLatency {
@@ -79,7 +80,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * short text answer (`end_turn`), or, when `toolChoice` forces a tool, a call to that tool with the
  * last user text in its required string fields (so the ChatModel conformance suite applies).
  *
- * Usage is estimated with `estimateTokens`. `maxTokens` is not enforced.
+ * Usage is estimated with `estimateInputTokens` and `estimateBlockTokens`. `maxTokens` is not enforced.
  *
  * @example
  * ```ts
@@ -118,7 +119,7 @@ export function createOfflineModel(options: OfflineModelOptions = {}): ChatModel
       return {
         content: content.blocks,
         stopReason: content.blocks.some((block) => block.type === 'tool_call') ? 'tool_use' : 'end_turn',
-        usage: { inputTokens: inputTokens(request), outputTokens: content.blocks.reduce((sum, block) => sum + blockTokens(block), 0) },
+        usage: { inputTokens: estimateInputTokens(request), outputTokens: content.blocks.reduce((sum, block) => sum + estimateBlockTokens(block), 0) },
         model: MODEL_ID,
       };
     },

@@ -1,16 +1,14 @@
 import type {
   ChatMessage,
-  ContentBlock,
   ChatModel,
   GenerateRequest,
   GenerateResult,
   StopReason,
   TextBlock,
   ToolCallBlock,
-  ToolDefinition,
   Usage,
 } from '../contracts/chat-model.ts';
-import { estimateTokens } from '../contracts/estimate-tokens.ts';
+import { estimateBlockTokens, estimateInputTokens } from '../contracts/estimate-usage.ts';
 import { AidocError } from '../errors/aidoc-error.ts';
 import { invalidOption } from '../errors/validate-option.ts';
 import { sleep } from '../executor/abort.ts';
@@ -25,7 +23,7 @@ export type MockChatModelCall = MockCall<'generate', MockGenerateInput, Generate
 
 /**
  * One scripted turn. Only `content` is required: `stopReason` defaults to `tool_use` when the
- * content holds a tool call (else `end_turn`), `usage` to `estimateTokens` of the request and the
+ * content holds a tool call (else `end_turn`), `usage` to `estimateInputTokens` of the request and the
  * content, `model` to the mock's model id.
  */
 export interface MockTurn {
@@ -170,51 +168,11 @@ function completeTurn(turn: MockTurn, request: MockGenerateInput, modelId: strin
     content: turn.content.map((block) => ({ ...block })),
     stopReason: turn.stopReason ?? (hasToolCall ? 'tool_use' : 'end_turn'),
     usage: turn.usage ?? {
-      inputTokens: systemTokens(request.system) + request.tools.reduce((sum, tool) => sum + toolTokens(tool), 0) + blocksTokens(request.messages.flatMap((message) => message.content)),
-      outputTokens: blocksTokens(turn.content),
+      inputTokens: estimateInputTokens(request),
+      outputTokens: turn.content.reduce((sum, block) => sum + estimateBlockTokens(block), 0),
     },
     model: turn.model ?? modelId,
   };
-}
-
-/**
- * Tool definitions and earlier messages repeat on every turn; their estimates are kept per object
- * (the conversation's blocks are the same objects turn after turn), so a turn estimates only
- * what is new.
- */
-const tokenCache = new WeakMap<object, number>();
-function cachedTokens(key: object, text: () => string): number {
-  let tokens = tokenCache.get(key);
-  if (tokens === undefined) {
-    tokens = estimateTokens(text());
-    tokenCache.set(key, tokens);
-  }
-  return tokens;
-}
-
-function toolTokens(tool: ToolDefinition): number {
-  return cachedTokens(tool, () => tool.name + tool.description + JSON.stringify(tool.inputSchema));
-}
-
-function blocksTokens(blocks: readonly ContentBlock[]): number {
-  let tokens = 0;
-  for (const block of blocks) {
-    tokens += cachedTokens(block, () =>
-      block.type === 'text' ? block.text : block.type === 'tool_result' ? block.content : block.name + JSON.stringify(block.input ?? null),
-    );
-  }
-  return tokens;
-}
-
-let lastSystem = '';
-let lastSystemTokens = estimateTokens('');
-/** The system prompt is usually the same string on every turn. */
-function systemTokens(system: string): number {
-  if (system !== lastSystem) {
-    lastSystem = system;
-    lastSystemTokens = estimateTokens(system);
-  }
-  return lastSystemTokens;
 }
 
 function validateRequest(request: MockGenerateInput, strictToolResults: boolean): void {

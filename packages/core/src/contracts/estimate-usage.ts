@@ -1,7 +1,9 @@
-import { estimateTokens, type ContentBlock, type GenerateRequest, type ToolDefinition } from '@aidoc/core';
+import type { ContentBlock, GenerateRequest, ToolDefinition } from './chat-model.ts';
+import { estimateTokens } from './estimate-tokens.ts';
 
 /**
- * Usage estimates with `estimateTokens`, over the whole conversation every turn. The agent loop
+ * Usage estimates with `estimateTokens`, for models that cannot count tokens (the offline model,
+ * the mock): over the whole conversation every turn. The agent loop
  * sends the same block objects back turn after turn (and this turn's output comes back as the
  * next turn's input), so each block is estimated once and remembered against what was estimated:
  * a reused object whose text changed, or whose tool input was replaced, is estimated afresh.
@@ -9,7 +11,7 @@ import { estimateTokens, type ContentBlock, type GenerateRequest, type ToolDefin
 const tokensByBlock = new WeakMap<ContentBlock, { readonly estimated: unknown; readonly name: string | undefined; readonly tokens: number }>();
 
 /** Tokens of one content block: its text, its tool result, or the tool name and JSON input. */
-export function blockTokens(block: ContentBlock): number {
+export function estimateBlockTokens(block: ContentBlock): number {
   const estimated = block.type === 'text' ? block.text : block.type === 'tool_call' ? block.input : block.content;
   const name = block.type === 'tool_call' ? block.name : undefined;
   const known = tokensByBlock.get(block);
@@ -20,9 +22,9 @@ export function blockTokens(block: ContentBlock): number {
 }
 
 /** Tokens of the whole request: system prompt, tool definitions and every message. */
-export function inputTokens(request: GenerateRequest): number {
+export function estimateInputTokens(request: Pick<GenerateRequest, 'system' | 'messages' | 'tools'>): number {
   let messages = 0;
-  for (const message of request.messages) for (const block of message.content) messages += blockTokens(block);
+  for (const message of request.messages) for (const block of message.content) messages += estimateBlockTokens(block);
   return systemTokens(request.system) + toolTokens(request.tools) + messages;
 }
 
