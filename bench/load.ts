@@ -40,6 +40,9 @@ function loadRows(report: LoadRunReport): BenchResult[] {
     rssPeakMegabytes: round(report.rssPeakMegabytes, 1),
     heapPeakMegabytes: round(report.heapPeakMegabytes, 1),
     serverCpuPercent: round(report.serverCpuPercent, 1),
+    clientCpuPercent: round(report.clientCpuPercent, 1),
+    serverLatencyP50Ms: round(report.serverLatencyP50Ms, 1),
+    serverLatencyP99Ms: round(report.serverLatencyP99Ms, 1),
     requestsPerSecond: round(report.requestsPerSecond, 1),
   };
   return [

@@ -27,6 +27,8 @@ export interface LoadClientReport {
   readonly latencyP99Ms: number;
   readonly latencyMaxMs: number;
   readonly latencyMeanMs: number;
+  /** CPU time of the load generator over the run, in percent of one core (it shares the machine). */
+  readonly clientCpuPercent: number;
 }
 
 /** Whether `body` is a briefing of `patientId` whose every cited source id is among its sources. */
@@ -51,6 +53,7 @@ export function isValidBriefingBody(body: string, patientId: string): boolean {
 
 export async function runLoadClient(options: LoadClientOptions): Promise<LoadClientReport> {
   let invalidBriefings = 0;
+  const cpuBefore = process.cpuUsage();
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -66,6 +69,7 @@ export async function runLoadClient(options: LoadClientOptions): Promise<LoadCli
       },
     ],
   });
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     requests: result.requests.total,
     requestsPerSecond: result.requests.total / result.duration,
@@ -79,6 +83,7 @@ export async function runLoadClient(options: LoadClientOptions): Promise<LoadCli
     latencyP99Ms: result.latency.p99,
     latencyMaxMs: result.latency.max,
     latencyMeanMs: result.latency.mean,
+    clientCpuPercent: ((cpu.user + cpu.system) / 1000 / (result.duration * 1000)) * 100,
   };
 }
 

@@ -16,6 +16,7 @@ import {
 import { loadConfig } from '@aidoc/example-config';
 import { buildServer } from '@aidoc/example-server/build-server';
 import type { LoadClientOptions, LoadClientReport } from './load-client.ts';
+import { percentile } from './measure.ts';
 
 /** Simulated upstream latencies, per call: `fixedMs` plus a uniform extra in `[0, jitterMs)`. */
 export const LOAD_LATENCIES = {
@@ -69,6 +70,12 @@ export interface LoadRunReport extends LoadClientReport {
   readonly heapPeakMegabytes: number;
   /** CPU time of this process (the server) over the run, in percent of one core. */
   readonly serverCpuPercent: number;
+  /**
+   * Briefing latency as the server measured it (request received to response sent), which
+   * leaves out the load generator's own queueing on the shared cores.
+   */
+  readonly serverLatencyP50Ms: number;
+  readonly serverLatencyP99Ms: number;
 }
 
 /** Starts a fresh server sized for `connections`, drives it for `durationSeconds`, closes it. */
@@ -91,6 +98,11 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       close: () => Promise.resolve(),
     },
   });
+  let serverLatencies: number[] = [];
+  server.addHook('onResponse', (request, reply, done) => {
+    if (request.method === 'POST') serverLatencies.push(reply.elapsedTime);
+    done();
+  });
   let sampler: NodeJS.Timeout | undefined;
   try {
     const url = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -99,6 +111,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       await Promise.all(Array.from({ length: WARM_UP_BRIEFINGS }, () => server.inject({ method: 'POST', url: BRIEFING_PATH })));
     }
     monitor.resetStats();
+    serverLatencies = [];
     const stallsBefore = monitor.stalls.length;
     let rssPeak = 0;
     let heapPeak = 0;
@@ -136,6 +149,8 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       rssPeakMegabytes: rssPeak / 1024 / 1024,
       heapPeakMegabytes: heapPeak / 1024 / 1024,
       serverCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+      serverLatencyP50Ms: percentile(serverLatencies, 50),
+      serverLatencyP99Ms: percentile(serverLatencies, 99),
     };
   } finally {
     clearInterval(sampler);
