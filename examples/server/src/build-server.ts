@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import { isAuthorized } from './bearer-auth.ts';
 import { registerBriefingRoutes } from './briefing-routes.ts';
 import { BriefingTracker } from './briefing-tracker.ts';
+import { isClientDisconnect } from './client-disconnect.ts';
 import { toErrorResponse } from './error-response.ts';
 import { checkReadiness } from './readiness.ts';
 import { attachContext, type ServerContext } from './server-context.ts';
@@ -28,6 +29,8 @@ export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** How long `/readyz` waits for each check. */
 const READINESS_TIMEOUT_MS = 2_000;
+/** nginx's status for a request whose client went away before the answer. */
+const CLIENT_CLOSED_REQUEST = 499;
 
 /** Routes that hold no data and stay open when an API key is configured. */
 const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['/', '/healthz', '/assets/*']);
@@ -129,6 +132,8 @@ function registerHooks(server: FastifyInstance, context: ServerContext): void {
     if (context.shuttingDown) reply.header('connection', 'close');
   });
   server.addHook('onResponse', async (request, reply) => {
+    // A client that left was recorded by the error handler.
+    if (reply.statusCode === CLIENT_CLOSED_REQUEST) return;
     const route = request.routeOptions.url ?? 'unmatched';
     const durationMs = Math.round(reply.elapsedTime * 10) / 10;
     context.metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime);
@@ -140,6 +145,15 @@ function registerErrorHandlers(server: FastifyInstance, context: ServerContext):
   server.setErrorHandler(async (error, request, reply) => {
     if (context.shuttingDown && AidocError.hasCode(error, 'ABORTED')) {
       return reply.code(503).send({ code: 'SHUTTING_DOWN', message: 'The server shut down before the briefing finished' });
+    }
+    if (isClientDisconnect(error)) {
+      // nginx's "client closed request": recorded here (no response goes out, so onResponse does
+      // not run), and as the client's doing, not as a server error that would page someone.
+      const route = request.routeOptions.url ?? 'unmatched';
+      context.metrics.observeRequest(request.method, route, CLIENT_CLOSED_REQUEST, reply.elapsedTime);
+      const durationMs = Math.round(reply.elapsedTime * 10) / 10;
+      request.log.info({ method: request.method, route, status: CLIENT_CLOSED_REQUEST, durationMs, ...patientIdOf(request.params) }, 'client disconnected; briefing aborted');
+      return reply.code(CLIENT_CLOSED_REQUEST).send({ code: 'CLIENT_CLOSED_REQUEST', message: 'The client disconnected' });
     }
     const { status, body, retryAfterSeconds } = toErrorResponse(error);
     // The code only: messages, details and causes may quote upstream answers or patient data.

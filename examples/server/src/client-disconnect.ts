@@ -22,3 +22,11 @@ export function disconnectSignal(reply: FastifyReply): AbortSignal {
   });
   return controller.signal;
 }
+
+/**
+ * Whether `error` is the abort that `disconnectSignal` caused: the client left, so there is no
+ * one to answer and nothing went wrong on the server.
+ */
+export function isClientDisconnect(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'cause' in error && error.cause instanceof ClientDisconnectedError;
+}

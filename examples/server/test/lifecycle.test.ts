@@ -1,10 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
 import { resetPools } from '@aidoc/core';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shutdown } from '../src/shutdown.ts';
-import { mockAdapters, mockServer, scriptedModel, type TestAdapters } from './support/test-server.ts';
+import { logCapture, mockAdapters, mockServer, scriptedModel, type TestAdapters } from './support/test-server.ts';
 
 let server: FastifyInstance | undefined;
 afterEach(async () => {
@@ -21,8 +22,8 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
   }
 }
 
-async function listening(adapters: TestAdapters): Promise<{ port: number }> {
-  ({ server } = await mockServer({ adapters }));
+async function listening(adapters: TestAdapters, logger?: Writable): Promise<{ port: number }> {
+  ({ server } = await mockServer({ adapters, ...(logger === undefined ? {} : { logger }) }));
   await server.listen({ host: '127.0.0.1', port: 0 });
   return { port: (server.server.address() as AddressInfo).port };
 }
@@ -31,7 +32,8 @@ describe('a client that disconnects', () => {
   for (const accept of ['application/json', 'text/event-stream']) {
     it(`aborts its briefing's upstream calls within 100 ms (${accept})`, async () => {
       const adapters = mockAdapters({ model: scriptedModel({ latency: { fixedMs: 10_000 } }) });
-      const { port } = await listening(adapters);
+      const logs = logCapture();
+      const { port } = await listening(adapters, logs.stream);
       const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/patients/1/briefing', headers: { accept } });
       request.on('error', () => {});
       request.end();
@@ -44,6 +46,16 @@ describe('a client that disconnects', () => {
       expect(call.outcome).toBe('rejected');
       expect(call.error?.code).toBe('ABORTED');
       await until(() => adapters.embedder.pending + adapters.vectorStore.pending + adapters.patients.pending === 0);
+      if (accept === 'application/json') {
+        // Recorded as the client's doing (499), never as a server error.
+        await until(() => logs.lines().some((line) => line.msg === 'client disconnected; briefing aborted'));
+        const logged = logs.lines().find((line) => line.msg === 'client disconnected; briefing aborted');
+        expect(logged).toMatchObject({ status: 499, patientId: '1', route: '/api/v1/patients/:id/briefing' });
+        expect(logs.lines().filter((line) => (line.level as number) >= 40)).toEqual([]);
+        const metrics = await server!.inject({ method: 'GET', url: '/metrics' });
+        expect(metrics.body).toMatch(/aidoc_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/patients\/:id\/briefing",status_code="499"\} 1/);
+        expect(metrics.body).not.toMatch(/status_code="500"/);
+      }
     });
   }
 });
