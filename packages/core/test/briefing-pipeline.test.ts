@@ -9,6 +9,7 @@ import {
   SCRIPTED_BRIEFING_EVENT_TYPES,
   createGuidelineVectorStore,
   exampleBriefing,
+  exampleGuidelinePoints,
   examplePatientRecord,
   searchCall,
   submitCall,
@@ -101,6 +102,30 @@ describe('createBriefingPipeline', () => {
     const emptyStore = createGuidelineVectorStore({ dimensions: DIMENSIONS, empty: true });
     const empty = pipelineWith({ vectorStore: emptyStore });
     await expect(empty.pipeline.brief('1')).rejects.toMatchObject({ code: 'COLLECTION_EMPTY', message: expect.stringContaining('empty') as string });
+  });
+
+  it('asks the vector store whether the collection is ready once per collectionCheckTtlMs, with concurrent briefings sharing one call', async () => {
+    const model = createMockChatModel({ turns: (request) => twoSearchesThenSubmit[request.messages.length === 1 ? 0 : 1]! });
+    const infoCalls = (store: ReturnType<typeof seededStore>) => store.calls.filter((call) => call.method === 'info').length;
+    const cached = pipelineWith({ model, vectorStore: seededStore({ latencyMs: 5 }) });
+    await Promise.all([cached.pipeline.brief('1'), cached.pipeline.brief('1'), cached.pipeline.brief('1')]);
+    await cached.pipeline.brief('1');
+    expect(infoCalls(cached.vectorStore)).toBe(1);
+
+    const unCached = pipelineWith({ model, vectorStore: seededStore(), collectionCheckTtlMs: 0 });
+    await unCached.pipeline.brief('1');
+    await unCached.pipeline.brief('1');
+    expect(infoCalls(unCached.vectorStore)).toBe(2);
+    expect(() => pipelineWith({ collectionCheckTtlMs: -1 })).toThrow(TypeError);
+  });
+
+  it('never remembers a missing collection: the first briefing after ingestion succeeds', async () => {
+    const store = createGuidelineVectorStore({ dimensions: DIMENSIONS, empty: true });
+    const model = createMockChatModel({ turns: (request) => twoSearchesThenSubmit[request.messages.length === 1 ? 0 : 1]! });
+    const { pipeline } = pipelineWith({ vectorStore: store, model });
+    await expect(pipeline.brief('1')).rejects.toMatchObject({ code: 'COLLECTION_EMPTY' });
+    await store.upsert('guidelines', exampleGuidelinePoints(DIMENSIONS));
+    await expect(pipeline.brief('1')).resolves.toHaveProperty('briefing');
   });
 
   it('rejects citations of sources that were not retrieved, allows one repair, then fails with INVALID_OUTPUT', async () => {

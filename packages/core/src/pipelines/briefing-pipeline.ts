@@ -11,13 +11,14 @@ import { assertSpecification } from '../contracts/specification.ts';
 import type { Filter, VectorStore } from '../contracts/vector-store.ts';
 import { AidocError } from '../errors/aidoc-error.ts';
 import { toAidocError } from '../errors/to-aidoc-error.ts';
-import { expectPositiveInteger } from '../errors/validate-option.ts';
+import { expectDelay, expectPositiveInteger } from '../errors/validate-option.ts';
 import { callUpstream, type CallPolicy } from '../executor/call-policy.ts';
 import { gather } from '../executor/gather.ts';
 import { takeCpuTurn } from '../executor/cpu-turns.ts';
 import { getPool } from '../executor/pool-registry.ts';
 import type { Trace } from '../tracing/span.ts';
 import { runTraced } from '../tracing/trace-context.ts';
+import { CollectionCheck } from './collection-check.ts';
 import { DEFAULT_POOLS, type DefaultPoolName } from './default-pools.ts';
 import { eventStream } from './event-stream.ts';
 
@@ -51,6 +52,13 @@ export interface BriefingPipelineOptions {
    * @default { maxEntries: 1000, ttlMs: 600_000 }
    */
   readonly queryCache?: { readonly maxEntries: number; readonly ttlMs: number };
+  /**
+   * How long a "the collection exists and holds points" answer is trusted before the vector store
+   * is asked again, in milliseconds; `0` asks on every briefing. A missing or empty collection is
+   * never trusted: the next briefing asks again.
+   * @default 5_000
+   */
+  readonly collectionCheckTtlMs?: number;
   /**
    * Pools, timeouts and retries per upstream. Pools are process-wide and named (`definePools`),
    * so every pipeline in the process shares one budget per upstream.
@@ -110,6 +118,9 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
   const maxTokens = options.maxTokens ?? 4096;
   expectPositiveInteger('maxTurns', maxTurns);
   expectPositiveInteger('maxTokens', maxTokens);
+  const collectionCheckTtlMs = options.collectionCheckTtlMs ?? 5_000;
+  expectDelay('collectionCheckTtlMs', collectionCheckTtlMs);
+  const collectionCheck = new CollectionCheck(options.collection, collectionCheckTtlMs);
   const policies = resolvePolicies(options.policies);
   const guidelineSearch = new GuidelineSearch({
     embedder: options.embedder,
@@ -129,26 +140,23 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
     trace.root.setAttribute('patient.id', id.data);
     // A burst of requests arriving together starts its work in turns, not in one stall.
     await takeCpuTurn(signal);
-    const { patient, collection } = await gather(
+    const { patient } = await gather(
       {
         patient: ({ signal: taskSignal }) =>
           callUpstream('patients.getById', policies.patients, taskSignal, (attemptSignal) =>
             options.patients.getById(id.data, { signal: attemptSignal }),
           ),
         collection: ({ signal: taskSignal }) =>
-          callUpstream('vectorStore.info', policies.vectorStore, taskSignal, (attemptSignal) =>
-            options.vectorStore.info(options.collection, { signal: attemptSignal }),
+          collectionCheck.ensureReady(
+            (sharedSignal) =>
+              callUpstream('vectorStore.info', policies.vectorStore, sharedSignal, (attemptSignal) =>
+                options.vectorStore.info(options.collection, { signal: attemptSignal }),
+              ),
+            taskSignal,
           ),
       },
       { signal },
     );
-    if (!collection.exists || collection.pointCount === 0) {
-      throw new AidocError(
-        'COLLECTION_EMPTY',
-        `The guideline collection "${options.collection}" is ${collection.exists ? 'empty' : 'missing'}: run ingestion first (e.g. \`npm run ingest -- <guideline files>\`)`,
-        { details: { collection: options.collection } },
-      );
-    }
     emit({ type: 'patient_loaded', patientId: patient.id });
     return runBriefingAgent(
       { model: options.model, modelPolicy: policies.model, maxTurns, maxTokens },
