@@ -35,7 +35,7 @@ const twoSearchesThenSubmit: MockTurn[] = [
   { content: [submit('c3', briefingCiting('S1'))] },
 ];
 
-interface Overrides extends Partial<Pick<BriefingPipelineOptions, 'collection' | 'maxTurns'>> {
+interface Overrides extends Partial<Pick<BriefingPipelineOptions, 'collection' | 'maxTurns' | 'collectionCheckTtlMs'>> {
   readonly patients?: MockPatientRepository;
   readonly embedder?: MockEmbedder;
   readonly vectorStore?: MockVectorStore;

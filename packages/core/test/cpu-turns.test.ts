@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { cpuTurnQueueLength, takeCpuTurn } from '../src/executor/cpu-turns.ts';
 import { rejectionOf } from '../src/testing/rejection-of.ts';
+import { runTraced } from '../src/tracing/trace-context.ts';
 
 /** Keeps the CPU busy for `ms`, as a step that parses or validates would. */
 function burn(ms: number): void {
@@ -24,6 +25,8 @@ async function longestStall(work: () => Promise<unknown>): Promise<number> {
   };
   setImmediate(probe);
   await work();
+  // Let the probe see the last stretch too (work that never yielded leaves it a single gap).
+  await new Promise<void>((resolve) => setImmediate(resolve));
   running = false;
   return longest;
 }
@@ -94,16 +97,36 @@ describe('takeCpuTurn', () => {
     expect(events).toEqual(['first start', 'first end', 'second']);
   });
 
-  it('grants a turn asked for from within the running turn at once: it is the same caller', async () => {
-    const { turn } = await askAfterSpentSlice();
-    expect(cpuTurnQueueLength()).toBe(1);
-    await turn;
-    let nestedGranted = false;
-    const nested = takeCpuTurn().then(() => (nestedGranted = true));
-    await Promise.resolve();
-    await Promise.resolve();
-    expect(nestedGranted).toBe(true);
-    await nested;
+  it('grants a turn the same request asks for while its turn runs at once; another request queues', async () => {
+    await runTraced('request', async () => {
+      const { turn } = await askAfterSpentSlice();
+      await turn;
+      let nestedGranted = false;
+      const nested = takeCpuTurn().then(() => (nestedGranted = true));
+      const other = runTraced('other request', () => takeCpuTurn());
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(nestedGranted).toBe(true);
+      expect(cpuTurnQueueLength()).toBe(1); // the other request waits for this turn to end
+      await nested;
+      await other;
+    });
+  });
+
+  it('bounds a burst that one settled promise wakes from inside a running turn', async () => {
+    let wake!: () => void;
+    const gate = new Promise<void>((resolve) => (wake = resolve));
+    const steps = Array.from({ length: 60 }, () =>
+      gate
+        .then(() => takeCpuTurn())
+        .then(() => burn(1)),
+    );
+    const stall = await longestStall(async () => {
+      await takeCpuTurn();
+      wake(); // the 60 callers now ask for turns from within this turn's continuation
+      await Promise.all(steps);
+    });
+    expect(stall).toBeLessThan(30);
   });
 
   it('an abort while queued rejects with ABORTED, leaves the queue and its listener', async () => {

@@ -1,5 +1,7 @@
 import { abortError } from '../errors/to-aidoc-error.ts';
 import { performance } from 'node:perf_hooks';
+import type { Trace } from '../tracing/span.ts';
+import { currentSpan } from '../tracing/trace-context.ts';
 
 /** CPU time handed out per event-loop iteration before timers and I/O get their go. */
 const SLICE_MS = 4;
@@ -12,6 +14,8 @@ const nextIteration = globalThis.setImmediate;
 
 interface Waiter {
   readonly grant: () => void;
+  /** The trace (request) that asked, if any. */
+  readonly owner: Trace | undefined;
 }
 
 /** Callers waiting for a CPU turn, oldest first (a Set keeps insertion order and deletes in O(1)). */
@@ -22,9 +26,12 @@ let sliceOpen = false;
 let sliceUsedMs = 0;
 /** When the running turn was granted; undefined while no turn runs. */
 let turnStartedAt: number | undefined;
+/** The trace (request) the running turn was granted to, if it was asked for inside one. */
+let turnOwner: Trace | undefined;
 /**
  * True between granting a turn and the granted caller starting to run: callers asking in that
- * window are others (a loop starting many requests), not the granted caller's continuation.
+ * window are others (a loop starting many requests in one trace), not the granted caller's
+ * continuation.
  */
 let grantWindowOpen = false;
 
@@ -42,17 +49,21 @@ let grantWindowOpen = false;
  *
  * A turn lasts until the caller next waits for real I/O or a timer: everything it runs
  * synchronously or through already-settled promises after the grant belongs to its turn, and a
- * turn it asks for meanwhile (a step that takes a turn calling another) is granted at once.
+ * turn the same request (trace) asks for meanwhile, a step that takes a turn calling another, is
+ * granted at once.
  *
  * @param signal - Rejects with `ABORTED` (or the signal's AidocError reason) and leaves the
  * queue when it fires before the turn comes.
  */
 export function takeCpuTurn(signal?: AbortSignal): Promise<void> {
   if (signal?.aborted === true) return Promise.reject(abortError(signal));
-  // Asked again from within the running turn's continuation: still that caller's turn.
-  if (turnStartedAt !== undefined && !grantWindowOpen) return Promise.resolve();
+  const owner = currentSpan()?.trace;
+  // Asked again by the same request while its turn runs (a step that takes a turn calling
+  // another): still that turn. Other requests woken meanwhile (one settled promise can wake a
+  // thousand) queue like everyone else.
+  if (turnStartedAt !== undefined && !grantWindowOpen && owner !== undefined && owner === turnOwner) return Promise.resolve();
   if (turnStartedAt === undefined && waiting.size === 0 && sliceHasTime()) {
-    startTurn();
+    startTurn(owner);
     return Promise.resolve();
   }
   return new Promise((resolve, reject) => {
@@ -61,6 +72,7 @@ export function takeCpuTurn(signal?: AbortSignal): Promise<void> {
       reject(abortError(signal!));
     };
     const waiter: Waiter = {
+      owner,
       grant: () => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
@@ -91,8 +103,9 @@ function closeSlice(): void {
   if (turnStartedAt === undefined && waiting.size > 0 && sliceHasTime()) grantQueued();
 }
 
-function startTurn(): void {
+function startTurn(owner: Trace | undefined): void {
   turnStartedAt = performance.now();
+  turnOwner = owner;
   grantWindowOpen = true;
   queueMicrotask(() => {
     // From here on the granted caller runs: what asks for a turn now is its own continuation.
@@ -106,6 +119,7 @@ function startTurn(): void {
 function endTurn(): void {
   sliceUsedMs += performance.now() - turnStartedAt!;
   turnStartedAt = undefined;
+  turnOwner = undefined;
   // Slice spent: the closeSlice already scheduled grants the rest in the next iteration.
   if (waiting.size > 0 && sliceHasTime()) grantQueued();
 }
@@ -114,6 +128,6 @@ function grantQueued(): void {
   const next = waiting.values().next();
   if (next.done === true) return;
   waiting.delete(next.value);
-  startTurn();
+  startTurn(next.value.owner);
   next.value.grant();
 }
