@@ -9,6 +9,7 @@ import {
   type ToolResultBlock,
 } from '@aidoc/core';
 import type { RetrievedEvidence } from './offline-briefing-writer.ts';
+import { memoise } from './offline-memo.ts';
 import { readSources, type ParsedSource } from './offline-sources.ts';
 
 /** Where the briefing conversation stands, read from its messages. */
@@ -29,10 +30,7 @@ export interface ConversationState {
 
 /**
  * Reads the conversation. Pure: the same messages give the same state.
- *
- * The agent loop sends the same message and block objects back turn after turn (the conversation
- * only grows), so the record and each tool result are parsed once per object and remembered
- * against the text they were read from (a reused object with new text is read afresh).
+ * The record and each tool result are read once per distinct text and remembered.
  */
 export function readConversation(messages: readonly ChatMessage[]): ConversationState {
   const calls = new Map<string, ToolCallBlock>();
@@ -53,7 +51,7 @@ export function readConversation(messages: readonly ChatMessage[]): Conversation
     .map((result) => ({
       query: queryOf(calls.get(result.toolCallId)),
       isError: result.isError === true,
-      sources: result.isError === true ? [] : sourcesOf(result),
+      sources: result.isError === true ? [] : sourcesOf(result.content),
     }));
   const last = messages.at(-1);
   const submitError =
@@ -103,16 +101,21 @@ interface RecordReading {
   readonly recordProblem: string | undefined;
 }
 
-const recordByMessage = new WeakMap<ChatMessage, { readonly text: string; readonly reading: RecordReading | undefined }>();
+/** What a text that holds no `<patient_record>` reads as (memoised results cannot be undefined). */
+const NO_RECORD: RecordReading = { record: undefined, recordProblem: undefined };
+/** Records remembered by text (the oldest dropped first past this). */
+const MAX_RECORDS = 256;
+
+/**
+ * The reading of a message text. The turns of one conversation send the same text again, and
+ * briefings on the same patient send equal texts: each distinct text is parsed and validated once.
+ */
+const readRecordText: (text: string) => RecordReading = memoise((text) => parseRecord(text) ?? NO_RECORD, MAX_RECORDS);
 
 /** The record of one user message (or why it is unusable); undefined when it holds none. */
 function readRecord(message: ChatMessage): RecordReading | undefined {
-  const text = userText(message);
-  const known = recordByMessage.get(message);
-  if (known !== undefined && known.text === text) return known.reading;
-  const reading = parseRecord(text);
-  recordByMessage.set(message, { text, reading });
-  return reading;
+  const reading = readRecordText(userText(message));
+  return reading === NO_RECORD ? undefined : reading;
 }
 
 /** The message's text blocks joined by newlines ('' when it has none). */
@@ -133,18 +136,25 @@ function parseRecord(text: string): RecordReading | undefined {
   if (data === undefined) return undefined;
   // The record is untrusted text from the conversation: validated, once per message.
   const parsed = PatientRecordSchema.safeParse(data);
-  if (parsed.success) return { record: parsed.data, recordProblem: undefined };
+  // Shared by every conversation that sends this text: frozen, so no reader can change it for the others.
+  if (parsed.success) return { record: deepFreeze(parsed.data), recordProblem: undefined };
   const issue = parsed.error.issues[0];
   return { record: undefined, recordProblem: `the patient record does not match the schema at ${issue?.path.map(String).join('.') || '(root)'}` };
 }
 
-const sourcesByResult = new WeakMap<ToolResultBlock, { readonly content: string; readonly sources: readonly ParsedSource[] }>();
+/** Search results remembered by text (the oldest dropped first past this). */
+const MAX_RESULTS = 1024;
 
-/** The sources of a successful search result, parsed once per block. */
-function sourcesOf(result: ToolResultBlock): readonly ParsedSource[] {
-  const known = sourcesByResult.get(result);
-  if (known !== undefined && known.content === result.content) return known.sources;
-  const sources = readSources(result.content);
-  sourcesByResult.set(result, { content: result.content, sources });
-  return sources;
+/**
+ * The sources of a successful search result. Every turn after a search sends its result again,
+ * and briefings asking the same question get the same text back: each distinct text is read once.
+ */
+const sourcesOf: (content: string) => readonly ParsedSource[] = memoise(readSources, MAX_RESULTS);
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -10,7 +10,7 @@ export interface PatientAnalysis {
 
 /**
  * The planning and briefing turns of a conversation read the same record object (it is parsed
- * once per message), so the rules run once per record object, not once per turn.
+ * once per distinct text), so the rules run once per record object, not once per turn or briefing.
  */
 const analysisByRecord = new WeakMap<PatientRecord, PatientAnalysis>();
 

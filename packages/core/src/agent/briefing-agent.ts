@@ -46,6 +46,8 @@ export interface BriefingAgentResult {
 /** What one tool call produced: a result for the model, a protocol mistake, or the final briefing. */
 interface ToolOutcome {
   readonly result: ToolResultBlock;
+  /** The ids of the sources the result holds (none for an error). */
+  readonly sourceIds?: readonly string[];
   readonly mistake?: string;
   readonly briefing?: PatientBriefing;
 }
@@ -108,8 +110,7 @@ export async function runBriefingAgent(options: BriefingAgentOptions, run: Brief
     const outcomes = [...searchOutcomes, ...submissionOutcomes];
     for (const outcome of outcomes) {
       const call = calls.find((candidate) => candidate.id === outcome.result.toolCallId)!;
-      const sourceIds = outcome.result.isError === true ? [] : [...outcome.result.content.matchAll(/<source id="(S\d+)"/g)].map((match) => match[1]!);
-      emit({ type: 'tool_result', turn, id: call.id, name: call.name, isError: outcome.result.isError === true, sourceIds });
+      emit({ type: 'tool_result', turn, id: call.id, name: call.name, isError: outcome.result.isError === true, sourceIds: outcome.sourceIds ?? [] });
     }
 
     const final = outcomes.find((outcome) => outcome.briefing !== undefined)?.briefing;
@@ -173,7 +174,10 @@ async function runTool(
       span?.setAttribute('query.length', query.length).setAttribute('patient.id', record.id);
       const hits = await search.search(query, limit, signal);
       const found = sources.add(hits);
-      return { result: { type: 'tool_result', toolCallId: call.id, content: formatSources(query, found) } };
+      return {
+        result: { type: 'tool_result', toolCallId: call.id, content: formatSources(query, found) },
+        sourceIds: found.map((source) => source.id),
+      };
     },
     'internal',
   );

@@ -361,7 +361,13 @@ function compareIds(left: string, right: string): number {
 
 function copyPayload(payload: Payload): Payload {
   if (typeof payload !== 'object' || payload === null) throw new AidocError('INVALID_INPUT', 'mock-vector-store: a payload is an object');
-  return Object.fromEntries(Object.entries(payload).map(([key, value]) => [key, Array.isArray(value) ? [...(value as unknown[])] : value])) as Payload;
+  // A loop, not Object.fromEntries: every search result is copied, so this runs per hit.
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(payload)) {
+    const value = (payload as Record<string, unknown>)[key];
+    copy[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
+  }
+  return copy as Payload;
 }
 
 /** The filter's predicate; no filter matches everything. Rejects a malformed filter (INVALID_INPUT). */
