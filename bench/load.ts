@@ -1,7 +1,10 @@
 // Load test of the example briefing server: the server in this process over mock adapters with
 // simulated upstream latencies (model turn 250 ms ± 10 ms, embed 40 ms, search 10 ms, patient
 // fetch 10 ms; see LOAD_LATENCIES), autocannon in a child process driving
-// POST /api/v1/patients/1/briefing: 500 connections for 30 s (full), 50 for 5 s (quick).
+// POST /api/v1/patients/1/briefing: 500 connections for 30 s (full), 50 for 5 s (quick), measured
+// after a warm-up (2 s, quick 1 s) in which every connection opens at once and the first requests
+// arrive as one wave: latency figures are steady-state; errors count over the whole run, and the
+// p99 with the cold start is reported beside (`wholeRunLatencyP99Ms`).
 // Targets: no errors, no non-2xx, no invalid briefing, p99 latency <= 1.1x the simulated critical
 // path, event-loop delay p99 < 20 ms, RSS peak <= 1024 MB. Requests/s is reported.
 import type { Benchmark, BenchResult } from './lib/bench-result.ts';
@@ -11,7 +14,7 @@ import { round } from './lib/measure.ts';
 export const load: Benchmark = {
   name: 'load',
   async run(scale) {
-    const report = await runLoad(scale === 'full' ? { connections: 500, durationSeconds: 30 } : { connections: 50, durationSeconds: 5 });
+    const report = await runLoad(scale === 'full' ? { connections: 500, durationSeconds: 30, warmUpSeconds: 2 } : { connections: 50, durationSeconds: 5, warmUpSeconds: 1 });
     return loadRows(report);
   },
 };
@@ -21,6 +24,7 @@ function loadRows(report: LoadRunReport): BenchResult[] {
   const details = {
     connections: report.connections,
     durationSeconds: report.durationSeconds,
+    warmUpSeconds: report.warmUpSeconds,
     requests: report.requests,
     ok: report.ok,
     errors: report.errors,
@@ -31,6 +35,7 @@ function loadRows(report: LoadRunReport): BenchResult[] {
     latencyP90Ms: report.latencyP90Ms,
     latencyP99Ms: report.latencyP99Ms,
     latencyMaxMs: report.latencyMaxMs,
+    wholeRunLatencyP99Ms: report.wholeRunLatencyP99Ms,
     criticalPathMs: report.criticalPathMs,
     eventLoopP99Ms: round(report.eventLoopP99Ms, 2),
     eventLoopMaxMs: round(report.eventLoopMaxMs, 2),

@@ -40,6 +40,12 @@ declare module 'autocannon' {
     readonly duration: number;
   }
 
-  function autocannon(options: AutocannonOptions): Promise<AutocannonResult>;
+  /** A running job: resolves with the result, and reports each response as it arrives. */
+  interface AutocannonRun extends PromiseLike<AutocannonResult> {
+    /** `responseTime` is in milliseconds, from the request being written to the response being read. */
+    on(event: 'response', listener: (client: unknown, statusCode: number, responseBytes: number, responseTime: number) => void): this;
+  }
+
+  function autocannon(options: AutocannonOptions): AutocannonRun;
   export default autocannon;
 }

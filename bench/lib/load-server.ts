@@ -51,12 +51,15 @@ const CLIENT_SCRIPT = fileURLToPath(new URL('./load-client.ts', import.meta.url)
 
 export interface LoadRunOptions {
   readonly connections: number;
+  /** Measured seconds, after `warmUpSeconds` (see `LoadClientOptions.warmUpSeconds`). */
   readonly durationSeconds: number;
+  readonly warmUpSeconds: number;
 }
 
 export interface LoadRunReport extends LoadClientReport {
   readonly connections: number;
   readonly durationSeconds: number;
+  readonly warmUpSeconds: number;
   readonly criticalPathMs: number;
   readonly eventLoopP99Ms: number;
   readonly eventLoopMaxMs: number;
@@ -99,8 +102,10 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     },
   });
   let serverLatencies: number[] = [];
+  /** Requests received before this are the warm-up's (or the server's own warm-up). */
+  let measureFrom = Infinity;
   server.addHook('onResponse', (request, reply, done) => {
-    if (request.method === 'POST') serverLatencies.push(reply.elapsedTime);
+    if (request.method === 'POST' && performance.now() - reply.elapsedTime >= measureFrom) serverLatencies.push(reply.elapsedTime);
     done();
   });
   let sampler: NodeJS.Timeout | undefined;
@@ -124,12 +129,14 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
     sampler = setInterval(sample, 100);
     const cpuBefore = process.cpuUsage();
     const startedAt = performance.now();
+    measureFrom = startedAt + options.warmUpSeconds * 1000;
     const client = await runLoadClientProcess({
       url,
       path: BRIEFING_PATH,
       patientId: PATIENT_ID,
       connections: options.connections,
       durationSeconds: options.durationSeconds,
+      warmUpSeconds: options.warmUpSeconds,
     });
     const stats = monitor.stats();
     const cpu = process.cpuUsage(cpuBefore);
@@ -140,6 +147,7 @@ export async function runLoad(options: LoadRunOptions): Promise<LoadRunReport> {
       ...client,
       connections: options.connections,
       durationSeconds: options.durationSeconds,
+      warmUpSeconds: options.warmUpSeconds,
       criticalPathMs: CRITICAL_PATH_MS,
       eventLoopP99Ms: stats.p99Ms,
       eventLoopMaxMs: stats.maxMs,
