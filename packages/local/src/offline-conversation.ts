@@ -9,7 +9,7 @@ import {
   type ToolResultBlock,
 } from '@aidoc/core';
 import type { RetrievedEvidence } from './offline-briefing-writer.ts';
-import { memoise } from './offline-memo.ts';
+import { memoiseText } from './offline-memo.ts';
 import { readSources, type ParsedSource } from './offline-sources.ts';
 
 /** Where the briefing conversation stands, read from its messages. */
@@ -110,7 +110,7 @@ const MAX_RECORDS = 256;
  * The reading of a message text. The turns of one conversation send the same text again, and
  * briefings on the same patient send equal texts: each distinct text is parsed and validated once.
  */
-const readRecordText: (text: string) => RecordReading = memoise((text) => parseRecord(text) ?? NO_RECORD, MAX_RECORDS);
+const readRecordText: (text: string) => RecordReading = memoiseText((text) => parseRecord(text) ?? NO_RECORD, MAX_RECORDS);
 
 /** The record of one user message (or why it is unusable); undefined when it holds none. */
 function readRecord(message: ChatMessage): RecordReading | undefined {
@@ -149,7 +149,7 @@ const MAX_RESULTS = 1024;
  * The sources of a successful search result. Every turn after a search sends its result again,
  * and briefings asking the same question get the same text back: each distinct text is read once.
  */
-const sourcesOf: (content: string) => readonly ParsedSource[] = memoise(readSources, MAX_RESULTS);
+const sourcesOf: (content: string) => readonly ParsedSource[] = memoiseText(readSources, MAX_RESULTS);
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

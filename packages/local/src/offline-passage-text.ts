@@ -1,4 +1,4 @@
-import { BoundedCache, memoise } from './offline-memo.ts';
+import { BoundedCache, memoise, memoiseText } from './offline-memo.ts';
 
 /** A sentence of a passage that the offline model may quote. */
 export interface QuotableSentence {
@@ -94,7 +94,7 @@ export class PassageText {
  * The reading of a passage text. The same guideline passages come back in briefing after
  * briefing, so each distinct text is split and screened once.
  */
-export const passageText: (text: string) => PassageText = memoise((text) => new PassageText(text), MAX_PASSAGES);
+export const passageText: (text: string) => PassageText = memoiseText((text) => new PassageText(text), MAX_PASSAGES);
 
 /** Sentences of a passage, without Markdown heading lines or list markers. */
 function splitSentences(text: string): string[] {

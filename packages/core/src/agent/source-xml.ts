@@ -30,13 +30,19 @@ const unescapeXml = (text: string): string => (text.includes('&') ? text.replace
  * markup (or "ignore previous instructions") stays inside its element: data, not instructions.
  */
 export function formatSources(query: string, sources: readonly RetrievedSource[]): string {
-  const body = sources
-    .map(
-      (source) =>
-        `<source id="${source.id}" document="${escapeAttribute(source.document)}" title="${escapeAttribute(source.title)}" section="${escapeAttribute(source.section)}" score="${source.score.toFixed(3)}">\n${escapeText(source.text)}\n</source>`,
-    )
-    .join('\n');
-  return `<search_results query="${escapeAttribute(query)}">\n${body}\n</search_results>`;
+  // One join of every line: a template around a joined body would be a rope that every reader
+  // (a model adapter serialising it, a token estimate) flattens into yet another copy.
+  const lines = [`<search_results query="${escapeAttribute(query)}">`];
+  for (const source of sources) {
+    lines.push(
+      `<source id="${source.id}" document="${escapeAttribute(source.document)}" title="${escapeAttribute(source.title)}" section="${escapeAttribute(source.section)}" score="${source.score.toFixed(3)}">`,
+      escapeText(source.text),
+      '</source>',
+    );
+  }
+  if (sources.length === 0) lines.push('');
+  lines.push('</search_results>');
+  return lines.join('\n');
 }
 
 /** Reads back what `formatSources` wrote (for models that work on the text, like the offline one). */
