@@ -15,6 +15,7 @@ export { ConcurrencyPool, type PoolOptions, type PoolRate, type PoolRunOptions }
 export { definePools, getPool, listPools, resetPools, type PoolConfig } from './executor/pool-registry.ts';
 export { withRetry, type RetryInfo, type RetryOptions, type WithRetryOptions } from './executor/retry.ts';
 export { withTimeout, type TimeoutOptions } from './executor/timeout.ts';
+export { memoiseText } from './executor/text-memo.ts';
 export { TtlCache, type TtlCacheOptions } from './executor/ttl-cache.ts';
 export { cpuTurnQueueLength, takeCpuTurn } from './executor/cpu-turns.ts';
 

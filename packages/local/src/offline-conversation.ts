@@ -2,6 +2,7 @@ import {
   PatientRecordSchema,
   SEARCH_TOOL_NAME,
   SUBMIT_TOOL_NAME,
+  memoiseText,
   parsePatientRecord,
   type ChatMessage,
   type PatientRecord,
@@ -9,7 +10,6 @@ import {
   type ToolResultBlock,
 } from '@aidoc/core';
 import type { RetrievedEvidence } from './offline-briefing-writer.ts';
-import { memoiseText } from './offline-memo.ts';
 import { readSources, type ParsedSource } from './offline-sources.ts';
 
 /** Where the briefing conversation stands, read from its messages. */

@@ -1,4 +1,5 @@
-import { BoundedCache, memoise, memoiseText } from './offline-memo.ts';
+import { memoiseText } from '@aidoc/core';
+import { BoundedCache, memoise } from './offline-memo.ts';
 
 /** A sentence of a passage that the offline model may quote. */
 export interface QuotableSentence {

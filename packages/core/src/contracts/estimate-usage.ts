@@ -1,4 +1,5 @@
 import type { ContentBlock, GenerateRequest, ToolDefinition } from './chat-model.ts';
+import { memoiseText } from '../executor/text-memo.ts';
 import { estimateTokens } from './estimate-tokens.ts';
 
 /**
@@ -16,9 +17,21 @@ export function estimateBlockTokens(block: ContentBlock): number {
   const name = block.type === 'tool_call' ? block.name : undefined;
   const known = tokensByBlock.get(block);
   if (known !== undefined && known.estimated === estimated && known.name === name) return known.tokens;
-  const tokens = block.type === 'tool_call' ? estimateTokens(`${block.name} ${JSON.stringify(block.input)}`) : estimateTokens(estimated as string);
+  const tokens = block.type === 'tool_call' ? estimateTokens(`${block.name} ${JSON.stringify(block.input)}`) : textTokens(estimated as string);
   tokensByBlock.set(block, { estimated, name, tokens });
   return tokens;
+}
+
+/** Texts shorter than this are counted again: cheaper than looking them up. */
+const MEMO_MIN_LENGTH = 256;
+/**
+ * Long texts recur across requests as new strings (the same patient record, the same search
+ * results): each distinct one is counted once.
+ */
+const longTextTokens = memoiseText(estimateTokens, 1024);
+
+function textTokens(text: string): number {
+  return text.length < MEMO_MIN_LENGTH ? estimateTokens(text) : longTextTokens(text);
 }
 
 /** Tokens of the whole request: system prompt, tool definitions and every message. */
