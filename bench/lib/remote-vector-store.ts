@@ -47,7 +47,18 @@ export function remoteVectorStore(store: VectorStore, latencyMs: number): Vector
 }
 
 function queryKey(collection: string, query: VectorQuery): string {
-  const vector = query.vector instanceof Float32Array ? query.vector : Float32Array.from(query.vector);
-  const bytes = Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64');
-  return `${collection}\n${bytes}\n${query.limit}\n${query.scoreThreshold ?? ''}\n${query.filter === undefined ? '' : JSON.stringify(query.filter)}`;
+  return `${collection}\n${vectorKey(query.vector)}\n${query.limit}\n${query.scoreThreshold ?? ''}\n${query.filter === undefined ? '' : JSON.stringify(query.filter)}`;
+}
+
+/** The pipeline's query-embedding cache hands out one vector object per query text: each is encoded once. */
+const vectorKeys = new WeakMap<object, string>();
+
+function vectorKey(vector: VectorQuery['vector']): string {
+  let key = vectorKeys.get(vector);
+  if (key === undefined) {
+    const values = vector instanceof Float32Array ? vector : Float32Array.from(vector);
+    key = Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+    vectorKeys.set(vector, key);
+  }
+  return key;
 }

@@ -11,6 +11,7 @@ import {
   type PatientRecord,
   type PatientRepository,
 } from '@aidoc/core';
+import { deepFreeze } from './deep-freeze.ts';
 import { ageAtLatestEntry, conditionShortName } from './patient-record-facts.ts';
 
 /** Where the records come from: given in memory, or a JSON file holding an array of records. */
@@ -61,7 +62,8 @@ const MAX_CONDITIONS_IN_LABEL = 3;
  * - A file that cannot be read rejects with `UPSTREAM_UNAVAILABLE` (retryable: the next call
  *   reads it again); one that is not a JSON array rejects with `INVALID_OUTPUT`.
  *
- * Returned records are copies: a caller that mutates one changes nothing in the repository.
+ * Returned records are frozen (deeply) and shared by every call: a caller cannot change the
+ * repository's data, and a briefing costs no copy of its record.
  *
  * @example
  * ```ts
@@ -107,7 +109,7 @@ export function createJsonPatientRepository(options: JsonPatientRepositoryOption
       if (record === undefined) {
         throw new AidocError('NOT_FOUND', `Patient ${parsedId.data} not found`, { details: { provider: PROVIDER, patientId: parsedId.data } });
       }
-      return structuredClone(record);
+      return record;
     },
 
     async list(callOptions?: CallOptions): Promise<PatientListing[]> {
@@ -205,7 +207,7 @@ function indexRecords(data: readonly unknown[], origin: string, version: string 
         details: { provider: PROVIDER, index, patientId: parsed.data.id },
       });
     }
-    byId.set(parsed.data.id, parsed.data);
+    byId.set(parsed.data.id, deepFreeze(parsed.data));
   });
   return { byId, version };
 }

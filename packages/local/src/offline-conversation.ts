@@ -9,6 +9,7 @@ import {
   type ToolCallBlock,
   type ToolResultBlock,
 } from '@aidoc/core';
+import { deepFreeze } from './deep-freeze.ts';
 import type { RetrievedEvidence } from './offline-briefing-writer.ts';
 import { readSources, type ParsedSource } from './offline-sources.ts';
 
@@ -150,11 +151,3 @@ const MAX_RESULTS = 1024;
  * and briefings asking the same question get the same text back: each distinct text is read once.
  */
 const sourcesOf: (content: string) => readonly ParsedSource[] = memoiseText(readSources, MAX_RESULTS);
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}

@@ -31,8 +31,19 @@ export interface KeywordSet {
   readonly key: string;
 }
 
+const keywordSets = new WeakMap<readonly string[], KeywordSet>();
+
+/**
+ * The keyword set of a list, one per list object: findings are shared by every briefing on the
+ * same record, so their lists (and the key strings, hashed once) are too.
+ */
 export function keywordSet(keywords: readonly string[]): KeywordSet {
-  return { keywords, key: JSON.stringify(keywords) };
+  let set = keywordSets.get(keywords);
+  if (set === undefined) {
+    set = { keywords, key: JSON.stringify(keywords) };
+    keywordSets.set(keywords, set);
+  }
+  return set;
 }
 
 /** A quotable sentence and how many of a keyword set's keywords it contains. */

@@ -117,11 +117,18 @@ describe('createJsonPatientRepository', () => {
     expect(error.details).toMatchObject({ patientId: '7' });
   });
 
-  it('returns copies: mutating a record changes nothing in the repository', async () => {
+  it('returns frozen records: a caller cannot change the repository\'s data', async () => {
     const repository = createJsonPatientRepository({ file: samplePatientsFile });
     const record = await repository.getById('2');
-    record.medications.length = 0;
-    record.name.family = 'Changed';
+    expect(() => {
+      (record.medications as unknown[]).length = 0;
+    }).toThrow(TypeError);
+    expect(() => {
+      (record.name as { family: string }).family = 'Changed';
+    }).toThrow(TypeError);
+    expect(() => {
+      (record.labs[0] as { value: number }).value = 0;
+    }).toThrow(TypeError);
     expect(await repository.getById('2')).toEqual(rawPatients[1]);
   });
 

@@ -16,13 +16,16 @@ export interface RetrievedSource {
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 const XML_UNESCAPES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"' };
 /** For attribute values: `&`, `<` and the quote that would end the attribute. */
-const escapeAttribute = (text: string): string => text.replace(/[&<"]/g, (character) => XML_ESCAPES[character]!);
+const escapeAttribute = (text: string): string =>
+  text.includes('&') || text.includes('<') || text.includes('"') ? text.replace(/[&<"]/g, (character) => XML_ESCAPES[character]!) : text;
 /**
  * For element text: only `&` and `<`, the two characters that could start markup. Quotes and `>`
  * (heading paths such as "Hypertension > Targets") stay as they are, so JSON and prose reach the
  * model unbloated and read back without copying.
  */
-const escapeText = (text: string): string => text.replace(/[&<]/g, (character) => XML_ESCAPES[character]!);
+const escapeText = (text: string): string =>
+  // Most passages hold neither: two character searches are cheaper than a regex pass.
+  text.includes('&') || text.includes('<') ? text.replace(/[&<]/g, (character) => XML_ESCAPES[character]!) : text;
 const unescapeXml = (text: string): string => (text.includes('&') ? text.replace(/&(amp|lt|gt|quot);/g, (_, name: string) => XML_UNESCAPES[name]!) : text);
 
 /**
