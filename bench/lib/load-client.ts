@@ -4,7 +4,7 @@
 // briefing for the requested patient whose recommendations cite sources that are returned.
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { percentile } from './measure.ts';
+import { percentile, round } from './measure.ts';
 
 export interface LoadClientOptions {
   readonly url: string;
@@ -98,11 +98,11 @@ export async function runLoadClient(options: LoadClientOptions): Promise<LoadCli
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     invalidBriefings,
-    latencyP50Ms: percentile(measured, 50),
-    latencyP90Ms: percentile(measured, 90),
-    latencyP99Ms: percentile(measured, 99),
-    latencyMaxMs: measured.reduce((max, value) => Math.max(max, value), 0),
-    latencyMeanMs: measured.reduce((sum, value) => sum + value, 0) / measured.length,
+    latencyP50Ms: round(percentile(measured, 50), 1),
+    latencyP90Ms: round(percentile(measured, 90), 1),
+    latencyP99Ms: round(percentile(measured, 99), 1),
+    latencyMaxMs: round(measured.reduce((max, value) => Math.max(max, value), 0), 1),
+    latencyMeanMs: round(measured.reduce((sum, value) => sum + value, 0) / measured.length, 1),
     wholeRunLatencyP99Ms: result.latency.p99,
     clientCpuPercent: ((cpu.user + cpu.system) / 1000 / (result.duration * 1000)) * 100,
   };
