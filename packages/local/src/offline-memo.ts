@@ -32,4 +32,3 @@ export function memoise<T>(compute: (key: string) => T, maxEntries: number): (ke
     return result;
   };
 }
-
