@@ -3,22 +3,26 @@ import { sleep, takeCpuTurn, type CallOptions, type ScoredPoint, type VectorQuer
 /**
  * The vector store as a briefing service meets it in production: on another machine. Queries are
  * answered after `latencyMs`, and the search itself costs this process nothing: each distinct
- * query (collection, vector, limit, filter, threshold) is searched once on `store`, an in-process
+ * query (vector object, collection, limit, filter, threshold) is searched once on `store`, an in-process
  * mock with no latency of its own, and its answer is replayed from then on. Without this the
  * mock's brute-force scan, work a real store does on its own CPU, would be measured as the
  * pipeline's. Everything but queries goes straight to `store`.
  */
 export function remoteVectorStore(store: VectorStore, latencyMs: number): VectorStore {
-  const answers = new Map<string, Promise<readonly ScoredPoint[]>>();
+  // Per query vector (the pipeline's query-embedding cache hands out one object per query text),
+  // then per the rest of the query: finding a known answer costs no hashing of the vector.
+  const answers = new WeakMap<object, Map<string, Promise<readonly ScoredPoint[]>>>();
 
   const answer = (collection: string, query: VectorQuery, options: CallOptions | undefined): Promise<readonly ScoredPoint[]> => {
-    const key = queryKey(collection, query);
-    let known = answers.get(key);
+    let byRest = answers.get(query.vector);
+    if (byRest === undefined) answers.set(query.vector, (byRest = new Map<string, Promise<readonly ScoredPoint[]>>()));
+    const key = `${collection}\n${query.limit}\n${query.scoreThreshold ?? ''}\n${query.filter === undefined ? '' : JSON.stringify(query.filter)}`;
+    let known = byRest.get(key);
     if (known === undefined) {
       known = store.query(collection, query, options).then((points) => points.map((point) => Object.freeze({ ...point, payload: Object.freeze({ ...point.payload }) })));
-      answers.set(key, known);
+      byRest.set(key, known);
       // A failed search is not replayed.
-      known.catch(() => answers.delete(key));
+      known.catch(() => byRest.delete(key));
     }
     return known;
   };
@@ -44,21 +48,4 @@ export function remoteVectorStore(store: VectorStore, latencyMs: number): Vector
     delete: (collection, selector, options) => store.delete(collection, selector, options),
     info: (collection, options) => store.info(collection, options),
   };
-}
-
-function queryKey(collection: string, query: VectorQuery): string {
-  return `${collection}\n${vectorKey(query.vector)}\n${query.limit}\n${query.scoreThreshold ?? ''}\n${query.filter === undefined ? '' : JSON.stringify(query.filter)}`;
-}
-
-/** The pipeline's query-embedding cache hands out one vector object per query text: each is encoded once. */
-const vectorKeys = new WeakMap<object, string>();
-
-function vectorKey(vector: VectorQuery['vector']): string {
-  let key = vectorKeys.get(vector);
-  if (key === undefined) {
-    const values = vector instanceof Float32Array ? vector : Float32Array.from(vector);
-    key = Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
-    vectorKeys.set(vector, key);
-  }
-  return key;
 }

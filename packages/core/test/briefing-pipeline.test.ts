@@ -202,6 +202,50 @@ describe('createBriefingPipeline', () => {
     expect(embeddedTexts()).toHaveLength(2);
   });
 
+  it('keeps a turn to one vector-store round trip when its embeddings come back from different calls', async () => {
+    // Per-item latency: the first briefing's embedding call (three queries) returns after the
+    // second's (one query), and the second briefing rides the first's call for one of its queries.
+    const embedder = createMockEmbedder({ dimensions: DIMENSIONS, latency: { fixedMs: 5, perItemMs: 15 } });
+    const vectorStore = seededStore();
+    const turnsOf = (patientId: string, queries: string[]): MockTurn[] => [
+      { content: queries.map((query, index) => search(`c${index + 1}`, query)) },
+      { content: [submit('c9', exampleBriefing(patientId, ['S1']))] },
+    ];
+    const first = turnsOf('1', ['metformin dose with low eGFR', 'HbA1c target type 2 diabetes', 'statin intensity']);
+    const second = turnsOf('2', ['metformin dose with low eGFR', 'blood pressure target']);
+    const model = createMockChatModel({
+      turns: (request) => {
+        const turns = request.messages[0]!.content.some((block) => block.type === 'text' && block.text.includes('"id": "2"')) ? second : first;
+        return turns[request.messages.length === 1 ? 0 : 1]!;
+      },
+    });
+    const patients = createMockPatientRepository({ records: [examplePatientRecord('1'), examplePatientRecord('2')] });
+    const { pipeline } = pipelineWith({ embedder, vectorStore, model, patients });
+    const results = await Promise.all([pipeline.brief('1'), pipeline.brief('2')]);
+    expect(embedder.calls.map((call) => call.input.texts.length).sort()).toEqual([1, 3]);
+    const batches = vectorStore.calls.filter((call) => call.method === 'queryBatch');
+    expect(batches.map((call) => call.input.queries.length).sort()).toEqual([2, 3]);
+    expect(results.map((result) => result.usage.vectorStoreCalls)).toEqual([1, 1]);
+  });
+
+  it('formats a search result once for briefings that got the same passages, and a changed passage afresh', async () => {
+    const model = createMockChatModel({ turns: (request) => twoSearchesThenSubmit[request.messages.length === 1 ? 0 : 1]! });
+    const { pipeline, vectorStore } = pipelineWith({ model });
+    await Promise.all([pipeline.brief('1'), pipeline.brief('1')]);
+    const resultTexts = (request: (typeof model.requests)[number]) =>
+      request.messages.at(-1)!.content.map((block) => (block.type === 'tool_result' ? block.content : ''));
+    const [one, other] = model.requests.filter((request) => request.messages.length > 1).map(resultTexts);
+    expect(one).toHaveLength(2);
+    one!.forEach((text, index) => expect(text).toBe(other![index]));
+
+    const point = vectorStore.storedPoints('guidelines')!.find((candidate) => one![0]!.includes(`${candidate.payload.text as string}`))!;
+    await vectorStore.upsert('guidelines', [{ ...point, payload: { ...point.payload, text: 'Revised: halve the dose below eGFR 45.' } }]);
+    await pipeline.brief('1');
+    const revised = resultTexts(model.requests.at(-1)!);
+    expect(revised[0]).toContain('Revised: halve the dose below eGFR 45.');
+    expect(revised[0]).not.toBe(one![0]);
+  });
+
   it('streams typed events in order, and a consumer that stops early aborts the run', async () => {
     const { pipeline } = pipelineWith();
     const events: BriefingEvent[] = [];

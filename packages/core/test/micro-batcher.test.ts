@@ -101,4 +101,41 @@ describe('MicroBatcher', () => {
     await Promise.resolve();
     expect(batches).toHaveLength(0);
   });
+
+  it('holds the open batch for announced loads that arrive ticks apart, and lets it go when one is given up', async () => {
+    const { batcher, batches } = recordingBatcher();
+    const later = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const announced = [batcher.announce(), batcher.announce(), batcher.announce()];
+    const loads = [
+      (async () => {
+        const result = batcher.load('a');
+        announced[0]!();
+        return result;
+      })(),
+      (async () => {
+        await later(5);
+        const result = batcher.load('b');
+        announced[1]!();
+        return result;
+      })(),
+    ];
+    await later(10);
+    expect(batches).toHaveLength(0);
+    // The third load will not come (its input failed): the batch goes with what it has.
+    announced[2]!();
+    announced[2]!();
+    expect(await Promise.all(loads)).toEqual(['A', 'B']);
+    expect(batches).toEqual([['a', 'b']]);
+    // Nothing announced any more: loads of one tick batch as before.
+    await Promise.all([batcher.load('c'), batcher.load('d')]);
+    expect(batches.at(-1)).toEqual(['c', 'd']);
+  });
+
+  it('still sends a full batch while announced loads are outstanding', async () => {
+    const { batcher, batches } = recordingBatcher({ maxBatchSize: 2 });
+    const done = batcher.announce();
+    await Promise.all([batcher.load('a'), batcher.load('b')]);
+    expect(batches).toEqual([['a', 'b']]);
+    done();
+  });
 });

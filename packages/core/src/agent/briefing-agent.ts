@@ -18,7 +18,8 @@ import {
 import { citedSourceIds, validateBriefing } from './briefing-validation.ts';
 import type { RunSearch } from './guideline-search.ts';
 import { SourceRegistry } from './source-registry.ts';
-import { formatPatientRecord, formatSources, type RetrievedSource } from './source-xml.ts';
+import type { SearchResultTexts } from './search-result-texts.ts';
+import { formatPatientRecord, type RetrievedSource } from './source-xml.ts';
 
 export interface BriefingAgentOptions {
   readonly model: ChatModel;
@@ -27,6 +28,8 @@ export interface BriefingAgentOptions {
   readonly maxTurns: number;
   /** Output budget of one model turn. */
   readonly maxTokens: number;
+  /** Formats search results for the model, one string per distinct result across the pipeline's runs. */
+  readonly searchResultTexts: SearchResultTexts;
 }
 
 export interface BriefingAgentRun {
@@ -100,7 +103,7 @@ export async function runBriefingAgent(options: BriefingAgentOptions, run: Brief
     // Searches first, all at once; a submission is judged against everything retrieved so far.
     const searches = calls.filter((call) => call.name !== SUBMIT_TOOL_NAME);
     const searchOutcomes = await gather(
-      searches.map((call) => () => runTool(call, record, search, sources, signal)),
+      searches.map((call) => () => runTool(call, record, search, sources, options.searchResultTexts, signal)),
       { signal, trace: false },
     );
     const submissions = calls.filter((call) => call.name === SUBMIT_TOOL_NAME);
@@ -158,6 +161,7 @@ async function runTool(
   record: PatientRecord,
   search: RunSearch,
   sources: SourceRegistry,
+  resultTexts: SearchResultTexts,
   signal: AbortSignal | undefined,
 ): Promise<ToolOutcome> {
   if (call.name !== SEARCH_TOOL_NAME) {
@@ -175,7 +179,7 @@ async function runTool(
       const hits = await search.search(query, limit, signal);
       const found = sources.add(hits);
       return {
-        result: { type: 'tool_result', toolCallId: call.id, content: formatSources(query, found) },
+        result: { type: 'tool_result', toolCallId: call.id, content: resultTexts.format(query, found) },
         sourceIds: found.map((source) => source.id),
       };
     },

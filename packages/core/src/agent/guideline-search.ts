@@ -36,9 +36,10 @@ export interface RunSearch {
 /**
  * The search tool's engine: embed the query, then search the vector store. Per pipeline, query
  * embeddings are cached (TTL/LRU) and identical concurrent queries, from any request, share one
- * embedding. Per run, the searches of one turn become ONE embedding call and ONE vector-store
- * round trip (`queryBatch` where the store has it, parallel `query` calls otherwise), so k
- * searches cost 2 round trips instead of 2k, and every call lands in that request's trace.
+ * embedding. Per run, the searches of one turn become at most ONE embedding call and ONE
+ * vector-store round trip (`queryBatch` where the store has it, parallel `query` calls otherwise),
+ * however their embeddings arrive, so k searches cost 2 round trips instead of 2k, and every call
+ * lands in that request's trace.
  */
 export class GuidelineSearch {
   readonly #options: GuidelineSearchOptions;
@@ -97,8 +98,17 @@ export class GuidelineSearch {
     return {
       counters,
       search: async (query, limit, signal) => {
-        const vector = await embed(query, signal);
-        return searches.load({ vector, limit, ...(filter === undefined ? {} : { filter }) }, { signal });
+        // The turn's searches wait for each other: their embeddings may come back from different
+        // calls (cached, shared with another request, or this run's), a few ticks apart.
+        const done = searches.announce();
+        try {
+          const vector = await embed(query, signal);
+          const hits = searches.load({ vector, limit, ...(filter === undefined ? {} : { filter }) }, { signal });
+          done();
+          return await hits;
+        } finally {
+          done();
+        }
       },
     };
   }

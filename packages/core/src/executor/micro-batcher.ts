@@ -38,11 +38,17 @@ interface Entry<Result> {
  * searches of one agent turn, or of many concurrent requests, become one embedding call and one
  * vector-store round trip instead of one each. Identical keys share one item. A caller that
  * aborts leaves at once; the batch itself is aborted only when nobody waits on it any more.
+ *
+ * Loads whose input is still being computed (a search waiting for its query's embedding, which
+ * may come from another request's call) are announced first, and the open batch waits for every
+ * announced load: otherwise inputs that become ready a few ticks apart would each go out alone.
  */
 export class MicroBatcher<Item, Result> {
   readonly #options: MicroBatcherOptions<Item, Result>;
   #open: Batch<Item> | undefined;
   readonly #byKey = new Map<string, Entry<Result>>();
+  /** Loads announced and not yet made (or given up): the open batch waits for them. */
+  #announced = 0;
 
   constructor(options: MicroBatcherOptions<Item, Result>) {
     expectPositiveInteger('maxBatchSize', options.maxBatchSize);
@@ -52,6 +58,34 @@ export class MicroBatcher<Item, Result> {
   /** Keys queued or in flight. */
   get inFlight(): number {
     return this.#byKey.size;
+  }
+
+  /**
+   * Announces a load to come: until the returned function is called, the open batch is held for
+   * it (a full batch still goes). Call it right after making the load, or when the load will not
+   * be made (a failure, an abort); calls after the first do nothing.
+   *
+   * @example
+   * ```ts
+   * const done = searches.announce();
+   * try {
+   *   const vector = await embed(query);
+   *   const hits = searches.load({ vector, limit });
+   *   done();
+   *   return await hits;
+   * } finally {
+   *   done();
+   * }
+   * ```
+   */
+  announce(): () => void {
+    this.#announced++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.#announced === 0 && this.#open !== undefined) this.#scheduleFlush(this.#open);
+    };
   }
 
   load(item: Item, options: { readonly signal?: AbortSignal } = {}): Promise<Result> {
@@ -67,8 +101,7 @@ export class MicroBatcher<Item, Result> {
     if (batch === undefined) {
       batch = { items: [], entries: [], controller: new AbortController(), waiting: 0 };
       this.#open = batch;
-      const scheduled = batch;
-      queueMicrotask(() => this.#flush(scheduled));
+      this.#scheduleFlush(batch);
     }
     let resolve!: (value: Result) => void;
     let reject!: (error: unknown) => void;
@@ -84,6 +117,13 @@ export class MicroBatcher<Item, Result> {
     if (key !== undefined) this.#byKey.set(key, entry);
     if (batch.items.length >= this.#options.maxBatchSize) this.#flush(batch);
     return entry;
+  }
+
+  /** Sends `batch` once the current tick is done, unless announced loads are still to come. */
+  #scheduleFlush(batch: Batch<Item>): void {
+    queueMicrotask(() => {
+      if (this.#announced === 0) this.#flush(batch);
+    });
   }
 
   #flush(batch: Batch<Item>): void {

@@ -1,6 +1,7 @@
 import { runBriefingAgent } from '../agent/briefing-agent.ts';
 import type { BriefingEvent, BriefingUsage } from '../agent/briefing-events.ts';
 import { GuidelineSearch } from '../agent/guideline-search.ts';
+import { SearchResultTexts } from '../agent/search-result-texts.ts';
 import type { RetrievedSource } from '../agent/source-xml.ts';
 import type { ChatModel } from '../contracts/chat-model.ts';
 import type { Embedder } from '../contracts/embedder.ts';
@@ -122,6 +123,7 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
   expectDelay('collectionCheckTtlMs', collectionCheckTtlMs);
   const collectionCheck = new CollectionCheck(options.collection, collectionCheckTtlMs);
   const policies = resolvePolicies(options.policies);
+  const searchResultTexts = new SearchResultTexts();
   const guidelineSearch = new GuidelineSearch({
     embedder: options.embedder,
     vectorStore: options.vectorStore,
@@ -159,7 +161,7 @@ export function createBriefingPipeline(options: BriefingPipelineOptions): Briefi
     );
     emit({ type: 'patient_loaded', patientId: patient.id });
     return runBriefingAgent(
-      { model: options.model, modelPolicy: policies.model, maxTurns, maxTokens },
+      { model: options.model, modelPolicy: policies.model, maxTurns, maxTokens, searchResultTexts },
       { record: patient, search: guidelineSearch.forRun(), signal, emit },
     );
   }
