@@ -12,6 +12,7 @@ import {
   type TextBlock,
   type ToolCallBlock,
 } from '@aidoc/core';
+import { performance } from 'node:perf_hooks';
 import { repairBriefing } from './offline-briefing-repair.ts';
 import { writeBriefing } from './offline-briefing-writer.ts';
 import { collectEvidence, readConversation } from './offline-conversation.ts';
@@ -33,7 +34,8 @@ export interface OfflineModelLatency {
 export interface OfflineModelOptions {
   /**
    * Simulated latency of each `generate` call: milliseconds, or a fixed part plus jitter. The
-   * wait is abortable: the call rejects with `ABORTED` as soon as the signal fires.
+   * wait is abortable: the call rejects with `ABORTED` as soon as the signal fires. The answer is
+   * composed halfway through the wait, as a remote model works while its caller waits.
    * @default 0
    */
   readonly latencyMs?: number | OfflineModelLatency;
@@ -111,9 +113,16 @@ export function createOfflineModel(options: OfflineModelOptions = {}): ChatModel
       if (!Array.isArray(request.messages) || request.messages.length === 0) {
         throw new AidocError('INVALID_INPUT', 'The offline model needs at least one message', { details: { provider: 'offline' } });
       }
+      const delay = Math.min(perTurnMs + (jitterMs > 0 ? Math.floor(unitInterval(seed, request) * (jitterMs + 1)) : 0), MAX_TIMER_MS);
+      // The answer is composed halfway through the simulated latency: its CPU work lands while the
+      // caller waits anyway, as a remote model's does on its own machine, and a call aborted
+      // before then costs nothing.
+      const answerAt = delay / 2;
+      const calledAt = performance.now();
+      if (delay > 0) await sleep(answerAt, request.signal);
       const content = respond(request, maxSearches, searchLimit);
-      const delay = perTurnMs + (jitterMs > 0 ? Math.floor(unitInterval(seed, request) * (jitterMs + 1)) : 0);
-      if (delay > 0) await sleep(Math.min(delay, MAX_TIMER_MS), request.signal);
+      const left = delay - (performance.now() - calledAt);
+      if (left > 0) await sleep(left, request.signal);
       throwIfAborted(request.signal);
       for (const block of content.blocks) if (block.type === 'text') request.onTextDelta?.(block.text);
       return {
