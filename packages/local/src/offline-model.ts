@@ -120,17 +120,18 @@ export function createOfflineModel(options: OfflineModelOptions = {}): ChatModel
       const answerAt = delay / 2;
       const calledAt = performance.now();
       if (delay > 0) await sleep(answerAt, request.signal);
-      const content = respond(request, maxSearches, searchLimit);
+      const { blocks } = respond(request, maxSearches, searchLimit);
+      const result: GenerateResult = {
+        content: blocks,
+        stopReason: blocks.some((block) => block.type === 'tool_call') ? 'tool_use' : 'end_turn',
+        usage: { inputTokens: estimateInputTokens(request), outputTokens: blocks.reduce((sum, block) => sum + estimateBlockTokens(block), 0) },
+        model: MODEL_ID,
+      };
       const left = delay - (performance.now() - calledAt);
       if (left > 0) await sleep(left, request.signal);
       throwIfAborted(request.signal);
-      for (const block of content.blocks) if (block.type === 'text') request.onTextDelta?.(block.text);
-      return {
-        content: content.blocks,
-        stopReason: content.blocks.some((block) => block.type === 'tool_call') ? 'tool_use' : 'end_turn',
-        usage: { inputTokens: estimateInputTokens(request), outputTokens: content.blocks.reduce((sum, block) => sum + estimateBlockTokens(block), 0) },
-        model: MODEL_ID,
-      };
+      for (const block of blocks) if (block.type === 'text') request.onTextDelta?.(block.text);
+      return result;
     },
   };
 }
