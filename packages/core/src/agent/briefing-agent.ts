@@ -132,6 +132,9 @@ export async function runBriefingAgent(options: BriefingAgentOptions, run: Brief
   });
 }
 
+/** Built once: a template in the call would build a new string for every span. */
+const SEARCH_SPAN_NAME = `tool: ${SEARCH_TOOL_NAME}`;
+
 /** One array for every turn, so a model may cache per-request work on it by identity. */
 const BRIEFING_TOOLS = [searchToolDefinition, submitToolDefinition] as const;
 
@@ -173,7 +176,7 @@ async function runTool(
   }
   const { query, limit } = input.data;
   return withSpan(
-    `tool: ${SEARCH_TOOL_NAME}`,
+    SEARCH_SPAN_NAME,
     async (span) => {
       span?.setAttribute('query.length', query.length).setAttribute('patient.id', record.id);
       const hits = await search.search(query, limit, signal);

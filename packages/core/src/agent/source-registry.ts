@@ -7,7 +7,8 @@ import type { RetrievedSource } from './source-xml.ts';
  */
 export class SourceRegistry {
   readonly #byPointId = new Map<string, RetrievedSource>();
-  readonly #bySourceId = new Map<string, RetrievedSource>();
+  /** Sources in first-retrieved order: "S<n>" is entry n - 1 (one map fewer per run). */
+  readonly #inOrder: RetrievedSource[] = [];
 
   /** Registers search hits and returns them as sources, in rank order. */
   add(points: readonly ScoredPoint[]): RetrievedSource[] {
@@ -15,7 +16,7 @@ export class SourceRegistry {
       const known = this.#byPointId.get(point.id);
       if (known !== undefined) return { ...known, score: point.score };
       const source: RetrievedSource = {
-        id: `S${this.#byPointId.size + 1}`,
+        id: `S${this.#inOrder.length + 1}`,
         pointId: point.id,
         document: stringField(point.payload.source),
         title: stringField(point.payload.title),
@@ -24,7 +25,7 @@ export class SourceRegistry {
         score: point.score,
       };
       this.#byPointId.set(point.id, source);
-      this.#bySourceId.set(source.id, source);
+      this.#inOrder.push(source);
       return source;
     });
   }
@@ -34,11 +35,13 @@ export class SourceRegistry {
   }
 
   get(sourceId: string): RetrievedSource | undefined {
-    return this.#bySourceId.get(sourceId);
+    const source = this.#inOrder[Number(sourceId.slice(1)) - 1];
+    // The exact id, so "S01" or "S1.0" name nothing.
+    return source?.id === sourceId ? source : undefined;
   }
 
   get size(): number {
-    return this.#byPointId.size;
+    return this.#inOrder.length;
   }
 }
 
