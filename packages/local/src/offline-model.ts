@@ -5,6 +5,7 @@ import {
   estimateBlockTokens,
   estimateInputTokens,
   sleep,
+  takeCpuTurn,
   throwIfAborted,
   type ChatModel,
   type GenerateRequest,
@@ -120,6 +121,8 @@ export function createOfflineModel(options: OfflineModelOptions = {}): ChatModel
       const answerAt = delay / 2;
       const calledAt = performance.now();
       if (delay > 0) await sleep(answerAt, request.signal);
+      // A thousand answers due in the same millisecond are composed in turns, not in one stall.
+      await takeCpuTurn(request.signal);
       const { blocks } = respond(request, maxSearches, searchLimit);
       const result: GenerateResult = {
         content: blocks,
