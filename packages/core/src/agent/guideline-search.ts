@@ -4,6 +4,7 @@ import { callUpstream, type CallPolicy } from '../executor/call-policy.ts';
 import { Coalescer } from '../executor/coalesce.ts';
 import { gather } from '../executor/gather.ts';
 import { MicroBatcher } from '../executor/micro-batcher.ts';
+import { memoiseText } from '../executor/text-memo.ts';
 import { TtlCache } from '../executor/ttl-cache.ts';
 
 export interface GuidelineSearchOptions {
@@ -114,22 +115,8 @@ export class GuidelineSearch {
   }
 }
 
-/** Queries differing only in case or spacing are the same question. */
-export function normaliseQuery(query: string): string {
-  return isNormalised(query) ? query : query.trim().replace(/\s+/g, ' ').toLowerCase();
-}
-
 /**
- * True for a query already in normal form: printable ASCII without capitals, single spaces
- * between words, none at either end. Most queries are (a model writes them so); one pass over
- * the characters spares them a regex replace and two copies on every search.
+ * Queries differing only in case or spacing are the same question. Remembered per query text:
+ * the same questions recur across briefings, and folding one costs a regex pass and two copies.
  */
-function isNormalised(query: string): boolean {
-  let previous = 0x20;
-  for (let index = 0; index < query.length; index++) {
-    const code = query.charCodeAt(index);
-    if (code < 0x20 || code > 0x7e || (code >= 0x41 && code <= 0x5a) || (code === 0x20 && previous === 0x20)) return false;
-    previous = code;
-  }
-  return previous !== 0x20;
-}
+export const normaliseQuery = memoiseText((query: string): string => query.trim().replace(/\s+/g, ' ').toLowerCase(), 1024);
