@@ -99,6 +99,18 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   return server;
 }
 
+/** Same-origin script, style, fetch and images (and the page's `data:` favicon); no framing, no plugins, no foreign forms. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** Only `application/json` bodies (an empty one counts as none); anything else is 415. */
 function registerJsonOnly(server: FastifyInstance): void {
   const parseJson = server.getDefaultJsonParser('error', 'error');
@@ -127,6 +139,11 @@ function registerHooks(server: FastifyInstance, context: ServerContext): void {
   });
   server.addHook('onSend', async (request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
+    // The page loads its own script and stylesheet and talks to its own API, nothing else: an
+    // injected script (say, through a guideline passage that slipped past escaping) cannot run,
+    // phone home, or frame the page.
+    reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+    reply.header('referrer-policy', 'no-referrer');
     // Briefings are patient data: no cache may keep them.
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     if (context.shuttingDown) reply.header('connection', 'close');

@@ -23,6 +23,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the briefing page (headless Chromium; sk
   let page: Page;
   let baseUrl: string;
   const pageErrors: string[] = [];
+  /** What the browser refused under the server's content security policy. */
+  const policyViolations: string[] = [];
 
   beforeAll(async () => {
     dataDirectory = await mkdtemp(path.join(os.tmpdir(), 'aidoc-browser-'));
@@ -40,6 +42,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the briefing page (headless Chromium; sk
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /content security policy/i.test(message.text())) policyViolations.push(message.text());
+    });
     // Keep a copy of every streamed briefing body (a clone: the page still reads it live), so the
     // waterfall can be checked against the trace the page actually received.
     await page.addInitScript(() => {
@@ -105,6 +110,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the briefing page (headless Chromium; sk
     await expect(page.locator('#legend').isVisible()).resolves.toBe(true);
 
     expect(pageErrors).toEqual([]);
+    expect(policyViolations).toEqual([]);
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
     // Back to the top (the citation's smooth scroll may still be running) so the sticky header sits there.
     await page.waitForFunction(() => {

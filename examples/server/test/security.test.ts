@@ -121,7 +121,7 @@ describe('the API key', () => {
     }
   });
 
-  it('leaves /healthz, / and /assets/* open, and they hold no patient data', async () => {
+  it('leaves /healthz, / and /assets/* open, holding no patient data, and the page under a strict content security policy', async () => {
     ({ server } = await mockServer({ environment: { AIDOC_API_KEY: API_KEY } }));
     const health = await server.inject({ method: 'GET', url: '/healthz' });
     expect(health.json()).toEqual({ status: 'ok' });
@@ -133,6 +133,14 @@ describe('the API key', () => {
       for (const text of identifyingStrings) expect(response.body).not.toContain(text);
       for (const record of samplePatients) expect(response.body).not.toContain(`"id":"${record.id}","name"`);
     }
+    // The page may run only its own script and style, fetch only its own API, and not be framed.
+    const policy = page.headers['content-security-policy'];
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("connect-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
     // The open prefix does not open anything else.
     for (const url of ['/assets/../api/v1/patients', '/assets/%2e%2e/api/v1/patients', '/assets/..%2fapi/v1/patients', '/healthz/../api/v1/patients', '/healthz?x=/api/v1/patients']) {
       const response = await server.inject({ method: 'GET', url });
