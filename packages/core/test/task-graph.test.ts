@@ -284,6 +284,9 @@ describe('taskGraph: policies and spans', () => {
     expect(byName.get('db.query')!.kind).toBe('call');
     const brief = byName.get('model.generate')!;
     expect(brief.start).toBeGreaterThanOrEqual(byName.get('patient')!.end!);
+    expect(brief.start).toBeGreaterThanOrEqual(byName.get('info')!.end!);
+    // Roots started in one loop share one clock reading.
+    expect(byName.get('patient')!.start).toBe(byName.get('info')!.start);
     expect(trace.spans.every((span) => span.status === 'ok')).toBe(true);
   });
 

@@ -84,7 +84,8 @@ class GatherRun extends TaskRun {
   }
 
   protected startRoots(): void {
-    for (let index = 0; index < this.calls.length; index++) this.startTask(index);
+    const startedAt = this.batchStart();
+    for (let index = 0; index < this.calls.length; index++) this.startTask(index, startedAt);
   }
 
   // No call depends on another: a fulfilled one unblocks nothing, a failed one skips nothing.

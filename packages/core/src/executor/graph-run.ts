@@ -87,9 +87,18 @@ export abstract class TaskRun implements RunnableTasks {
    * they need no switch back. The run's handlers therefore run in some task's context: they take
    * the span they need as an argument, never from the context.
    */
-  protected startTask(index: number): void {
+  /**
+   * One clock read for tasks started together (a gather's calls, a graph's roots, the dependents
+   * one task unblocks): their spans start in the same synchronous loop, microseconds apart, and a
+   * read per span was a tenth of a traced fan-out's cost. Undefined when untraced.
+   */
+  protected batchStart(): number | undefined {
+    return this.scope.parentSpan?.trace.now();
+  }
+
+  protected startTask(index: number, startedAt?: number): void {
     const parent = this.scope.parentSpan;
-    const span = parent?.trace.startSpan(this.optionsOf(index)?.spanName ?? this.nameOf(index), 'task', parent);
+    const span = parent?.trace.startSpan(this.optionsOf(index)?.spanName ?? this.nameOf(index), 'task', parent, startedAt);
     const activity = isActivityTracked() ? taskStarted(this.nameOf(index), span) : undefined;
     if (span !== undefined) enterSpan(span);
     const promise = runTask(this, index, span, activity);
@@ -190,12 +199,14 @@ export class GraphRun extends TaskRun {
   }
 
   protected startRoots(): void {
-    for (const index of this.roots) this.startTask(index);
+    const startedAt = this.batchStart();
+    for (const index of this.roots) this.startTask(index, startedAt);
   }
 
   protected unblockDependents(index: number): void {
+    let startedAt: number | undefined;
     for (const dependent of this.tasks[index]!.dependentIndices) {
-      if (--this.remaining[dependent]! === 0) this.startTask(dependent);
+      if (--this.remaining[dependent]! === 0) this.startTask(dependent, (startedAt ??= this.batchStart()));
     }
   }
 
