@@ -90,6 +90,11 @@ export async function runLoadClient(options: LoadClientOptions): Promise<LoadCli
   });
   const result = await run;
   const cpu = process.cpuUsage(cpuBefore);
+  if (measured.length === 0) {
+    throw new Error(
+      `No response arrived after the ${options.warmUpSeconds ?? 0} s warm-up (${result.requests.total} requests, ${result.errors} errors, ${result.timeouts} timeouts): no latency to report`,
+    );
+  }
   return {
     requests: result.requests.total,
     requestsPerSecond: measured.length / options.durationSeconds,
