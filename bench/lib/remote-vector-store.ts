@@ -3,10 +3,10 @@ import { sleep, takeCpuTurn, type CallOptions, type ScoredPoint, type VectorQuer
 /**
  * The vector store as a briefing service meets it in production: on another machine. Queries are
  * answered after `latencyMs`, and the search itself costs this process nothing: each distinct
- * query (vector object, collection, limit, filter, threshold) is searched once on `store`, an in-process
- * mock with no latency of its own, and its answer is replayed from then on. Without this the
- * mock's brute-force scan, work a real store does on its own CPU, would be measured as the
- * pipeline's. Everything but queries goes straight to `store`.
+ * query (vector object, collection, limit, filter, threshold) is searched once on `store`, an
+ * in-process mock with no latency of its own, and its answer is replayed from then on. Without
+ * this the mock's brute-force scan, work a real store does on its own CPU, would be measured as
+ * the pipeline's. Everything but queries goes straight to `store`.
  */
 export function remoteVectorStore(store: VectorStore, latencyMs: number): VectorStore {
   // Per query vector (the pipeline's query-embedding cache hands out one object per query text),
